@@ -1,0 +1,15 @@
+//! jemput's schema, as sea-orm migrations. Each migration must have the same effect on SQLite and
+//! PostgreSQL: only portable column types, no backend-specific SQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_foundation::Migration)]
+    }
+}

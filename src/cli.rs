@@ -1,0 +1,276 @@
+//! Command line (clap). Each subcommand is a thin shell over `app`, `importer` and `store`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::domain::RegionCode;
+use crate::import::{Dataset, NoProgress, Progress, Summary};
+use crate::importer::{self, Options};
+use crate::store::{self, queries};
+use crate::{app, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "jemput",
+    version,
+    about = "Perencanaan jemput bola Disdukcapil: cakupan, situs, tim, jadwal mingguan"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending database migrations.
+    Migrate,
+    /// Import one file (all-or-nothing): regions (CSV or GeoJSON boundaries), sites, coverage, targets, teams.
+    Import {
+        /// What the file holds.
+        #[arg(value_enum)]
+        dataset: Dataset,
+        /// CSV file (or .geojson for region boundaries).
+        file: PathBuf,
+        /// Only import rows inside this region code, e.g. 35 or 35.09 (regions only).
+        #[arg(long)]
+        within: Option<String>,
+        /// Accept coverage with holders above eligible (a stale DKB denominator).
+        #[arg(long)]
+        allow_over_100: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create or refresh var/jemput.db with the Jember demo data set and print a summary.
+    Demo {
+        /// Folder holding the demo data set.
+        #[arg(long, default_value = "data/demo")]
+        data_dir: PathBuf,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve the HTTP API.
+    Serve {
+        /// Port to listen on (default from config: 8080).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Address to bind (default from config: 127.0.0.1).
+        #[arg(long)]
+        host: Option<std::net::IpAddr>,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut settings = Settings::load()?;
+    telemetry::init(&settings.log);
+    match cli.command {
+        Command::Migrate => {
+            let db = store::connect(&settings.database).await?;
+            let pending = store::pending_migrations(&db).await?;
+            store::migrate(&db).await?;
+            println!("migrasi selesai: {pending} diterapkan");
+            Ok(())
+        }
+        Command::Import {
+            dataset,
+            file,
+            within,
+            allow_over_100,
+            json,
+        } => {
+            let within = within
+                .as_deref()
+                .map(RegionCode::parse)
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            let db = app::connect_migrated(&settings).await?;
+            let progress = progress_for(&file, settings.import.progress_min_rows);
+            let summary = importer::import_file(
+                &db,
+                dataset,
+                &file,
+                &Options {
+                    within,
+                    allow_over_100,
+                },
+                progress.as_ref(),
+            )
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                println!("{} {}: {summary}", dataset.as_str(), file.display());
+            }
+            Ok(())
+        }
+        Command::Demo { data_dir, json } => demo(&settings, &data_dir, json).await,
+        Command::Serve { port, host } => {
+            if let Some(p) = port {
+                settings.server.port = p;
+            }
+            if let Some(h) = host {
+                settings.server.host = h;
+            }
+            let db = app::connect_migrated(&settings).await?;
+            let server = app::bind(&settings, db).await?;
+            tracing::info!(addr = %server.local_addr()?, "jemput listening");
+            server.run_until(app::shutdown_signal()).await;
+            tracing::info!("jemput stopped");
+            Ok(())
+        }
+    }
+}
+
+/// A bar on stderr for large files when a person is watching; silent otherwise.
+fn progress_for(file: &Path, min_rows: usize) -> Box<dyn Progress> {
+    if !std::io::stderr().is_terminal() {
+        return Box::new(NoProgress);
+    }
+    let big = std::fs::metadata(file)
+        .map(|m| m.len() as usize / 80 >= min_rows)
+        .unwrap_or(false);
+    if big {
+        Box::new(Bar::new(file))
+    } else {
+        Box::new(NoProgress)
+    }
+}
+
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new(file: &Path) -> Self {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} baris ({eta})")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(file.display().to_string());
+        Self(bar)
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, total: u64) {
+        self.0.set_length(total);
+    }
+    fn inc(&self, n: u64) {
+        self.0.inc(n);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// The demo data set, in import order (parents before children, regions before what refers to them).
+pub const DEMO_FILES: &[(Dataset, &str)] = &[
+    (Dataset::Regions, "wilayah_provinsi.csv"),
+    (Dataset::Regions, "wilayah_kabupaten_kota.csv"),
+    (Dataset::Regions, "wilayah_kecamatan.csv"),
+    (Dataset::Regions, "wilayah_desa_kelurahan.csv"),
+    (Dataset::Regions, "batas_kabupaten.geojson"),
+    (Dataset::Regions, "batas_kecamatan.geojson"),
+    (Dataset::Regions, "batas_desa_kelurahan.geojson"),
+    (Dataset::Targets, "target_nasional.csv"),
+    (Dataset::Sites, "sekolah_jember_3509.csv"),
+    (Dataset::Sites, "situs_sintetis_jember.csv"),
+    (Dataset::Coverage, "cakupan_kecamatan_jember.csv"),
+    (Dataset::Teams, "tim_jember.csv"),
+];
+
+pub const DEMO_KABUPATEN: &str = "35.09";
+
+#[derive(Debug, Serialize)]
+pub struct DemoReport {
+    pub database: String,
+    pub imports: Vec<(String, Summary)>,
+    pub changed: bool,
+    pub counts: queries::Counts,
+    pub coverage: Vec<queries::IndicatorCoverage>,
+}
+
+/// Migrate, import the demo set and report. Shared by the CLI and the tests.
+pub async fn run_demo(settings: &Settings, data_dir: &Path) -> anyhow::Result<DemoReport> {
+    let db = app::connect_and_migrate(settings).await?;
+    let mut imports = Vec::new();
+    for (dataset, name) in DEMO_FILES {
+        let path = data_dir.join(name);
+        let summary =
+            importer::import_file(&db, *dataset, &path, &Options::default(), &NoProgress).await?;
+        imports.push((name.to_string(), summary));
+    }
+    let kab = RegionCode::parse(DEMO_KABUPATEN).expect("static code");
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    Ok(DemoReport {
+        database: crate::config::redact_url(&settings.database.url),
+        changed: imports.iter().any(|(_, s)| s.changed()),
+        imports,
+        counts: queries::counts(&db, &kab).await?,
+        coverage: queries::coverage_for(&db, &kab, year).await?,
+    })
+}
+
+async fn demo(settings: &Settings, data_dir: &Path, json: bool) -> anyhow::Result<()> {
+    let report = run_demo(settings, data_dir).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "jemput demo — Kabupaten Jember ({DEMO_KABUPATEN}), basis data {}",
+        report.database
+    );
+    println!("\nImpor:");
+    for (file, s) in &report.imports {
+        println!("  {file:<32} {s}");
+    }
+    println!("\nIsi basis data (wilayah {DEMO_KABUPATEN}):");
+    for (level, n) in &report.counts.regions_by_level {
+        println!("  {level:<12} {n:>6}");
+    }
+    println!("  batas wilayah {:>5}", report.counts.regions_with_boundary);
+    let total_sites: u64 = report.counts.sites_by_kind.iter().map(|(_, n)| n).sum();
+    println!("\nSitus ({total_sites}):");
+    for (kind, n) in &report.counts.sites_by_kind {
+        println!("  {kind:<12} {n:>6}");
+    }
+    println!(
+        "\nTim: {} ({} anggota); snapshot cakupan: {} ({} wilayah); target: {}",
+        report.counts.teams,
+        report.counts.team_members,
+        report.counts.coverage_snapshots,
+        report.counts.regions_with_coverage,
+        report.counts.targets
+    );
+    println!("\nCakupan Kabupaten Jember (dihitung dari snapshot kecamatan):");
+    for c in &report.coverage {
+        let fmt = |v: Option<f64>| v.map(|v| format!("{v:.2}%")).unwrap_or_else(|| "-".into());
+        println!(
+            "  {:<32} {:>9} dari {:>9} = {:>7}  target {:>7}  kurang {} poin",
+            c.name_id,
+            c.holders.map(|v| v.to_string()).unwrap_or_default(),
+            c.eligible.map(|v| v.to_string()).unwrap_or_default(),
+            fmt(c.percent),
+            fmt(c.target_percent),
+            c.gap_points
+                .map(|g| format!("{g:.2}"))
+                .unwrap_or_else(|| "-".into()),
+        );
+    }
+    if report.changed {
+        println!(
+            "\nSelesai. Jalankan `cargo run --release -- serve` lalu buka http://127.0.0.1:8080/api/v1/regions/35.09"
+        );
+    } else {
+        println!(
+            "\nTidak ada perubahan: basis data sudah memuat data demo terbaru (nothing changed)."
+        );
+    }
+    Ok(())
+}

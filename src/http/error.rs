@@ -1,0 +1,125 @@
+use serde::Serialize;
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::{Rejection, Reply};
+
+use crate::store::StoreError;
+
+/// Errors of the HTTP layer. Internal causes are logged, never sent to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("database busy")]
+    Unavailable,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    error: Body<'a>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        if e.is_busy() {
+            tracing::warn!(error = %e, "database busy");
+            ApiError::Unavailable
+        } else {
+            ApiError::Internal(e.to_string())
+        }
+    }
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    pub fn into_response(self) -> Response {
+        let (status, code) = self.parts();
+        let message = match &self {
+            ApiError::Internal(cause) => {
+                tracing::error!(%cause, "request failed");
+                "Terjadi kesalahan di server / internal server error".to_string()
+            }
+            ApiError::Unavailable => {
+                "Basis data sibuk, coba lagi / database busy, retry".to_string()
+            }
+            other => other.to_string(),
+        };
+        let mut resp = warp::reply::with_status(
+            warp::reply::json(&Envelope {
+                error: Body {
+                    code,
+                    message: &message,
+                },
+            }),
+            status,
+        )
+        .into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut()
+                .insert("retry-after", warp::http::HeaderValue::from_static("1"));
+        }
+        resp
+    }
+}
+
+/// Map warp's own rejections (no route matched, wrong method, body problems) into the envelope.
+pub async fn recover(rejection: Rejection) -> Result<Response, std::convert::Infallible> {
+    let (status, code, message) = if rejection.is_not_found() {
+        (
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Alamat tidak ditemukan / no such route".to_string(),
+        )
+    } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Metode tidak diizinkan / method not allowed".to_string(),
+        )
+    } else if let Some(e) = rejection.find::<warp::reject::InvalidQuery>() {
+        (StatusCode::BAD_REQUEST, "bad_request", e.to_string())
+    } else if let Some(e) = rejection.find::<warp::body::BodyDeserializeError>() {
+        (StatusCode::BAD_REQUEST, "bad_request", e.to_string())
+    } else if rejection.find::<warp::reject::PayloadTooLarge>().is_some() {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Isi permintaan terlalu besar / body too large".to_string(),
+        )
+    } else {
+        tracing::error!(?rejection, "unhandled rejection");
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Terjadi kesalahan di server / internal server error".to_string(),
+        )
+    };
+    Ok(warp::reply::with_status(
+        warp::reply::json(&Envelope {
+            error: Body {
+                code,
+                message: &message,
+            },
+        }),
+        status,
+    )
+    .into_response())
+}

@@ -1,0 +1,44 @@
+//! HTTP API (warp). Handlers turn every outcome, business errors included, into a reply in one
+//! JSON envelope; rejections are only warp's own (unknown path, wrong method) and are mapped
+//! into the same envelope by `recover`.
+
+mod error;
+mod routes;
+
+pub use error::ApiError;
+pub use routes::routes;
+
+use std::net::SocketAddr;
+
+use sea_orm::DatabaseConnection;
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+}
+
+/// A bound server: tests read the port, `serve` runs it until a shutdown signal.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+}
+
+impl Server {
+    pub async fn bind(addr: SocketAddr, state: AppState) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        warp::serve(routes(self.state))
+            .incoming(self.listener)
+            .graceful(shutdown)
+            .run()
+            .await;
+    }
+}

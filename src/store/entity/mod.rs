@@ -1,0 +1,9 @@
+//! sea-orm entities, one per table of `migrations/`.
+
+pub mod coverage_snapshots;
+pub mod indicators;
+pub mod regions;
+pub mod sites;
+pub mod targets;
+pub mod team_members;
+pub mod teams;

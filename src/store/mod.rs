@@ -1,0 +1,140 @@
+//! Storage: the only module that speaks sea-orm. Functions here take a connection (or a
+//! transaction) and return plain rows or domain values; HTTP and CLI never build queries.
+
+pub mod entity;
+pub mod import;
+pub mod queries;
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous as SqlxSync};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+use crate::config::{Backend, DatabaseSettings, SqliteSynchronous, redact_url};
+
+pub use sea_orm::DatabaseConnection as Db;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("cannot create the database directory {path}: {source}")]
+    Directory {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl StoreError {
+    /// A locked SQLite database or an exhausted pool: the caller should retry later (503),
+    /// it is not a bug (500).
+    pub fn is_busy(&self) -> bool {
+        let text = match self {
+            StoreError::Db(e) => e.to_string(),
+            _ => return false,
+        };
+        text.contains("database is locked")
+            || text.contains("SQLITE_BUSY")
+            || text.contains("pool timed out")
+            || text.contains("PoolTimedOut")
+            || matches!(self, StoreError::Db(DbErr::ConnectionAcquire(_)))
+    }
+}
+
+/// Open the pool. SQLite gets WAL, foreign keys, a busy timeout and the configured `synchronous`;
+/// the file (and its directory) is created on first use.
+pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, StoreError> {
+    let backend = settings.backend()?;
+    if backend == Backend::Sqlite {
+        if let Some(dir) = sqlite_path(&settings.url)
+            .and_then(|p| std::path::Path::new(&p).parent().map(|d| d.to_path_buf()))
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(&dir).map_err(|source| StoreError::Directory {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+    }
+    let mut opts = ConnectOptions::new(settings.url.clone());
+    opts.max_connections(settings.max_connections)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_millis(settings.acquire_timeout_ms))
+        .connect_timeout(Duration::from_millis(settings.acquire_timeout_ms))
+        .sqlx_logging(false);
+    let busy = Duration::from_millis(settings.sqlite_busy_timeout_ms);
+    let sync = match settings.sqlite_synchronous {
+        SqliteSynchronous::Normal => SqlxSync::Normal,
+        SqliteSynchronous::Full => SqlxSync::Full,
+    };
+    opts.map_sqlx_sqlite_opts(move |o| {
+        o.create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(busy)
+            .synchronous(sync)
+    });
+    tracing::debug!(url = %redact_url(&settings.url), "connecting to the database");
+    Ok(Database::connect(opts).await?)
+}
+
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then(|| path.to_string())
+}
+
+/// Apply every pending migration. Migrations are a release step (`jemput migrate`), which
+/// `demo` and the tests also call; `serve` refuses to start on an unmigrated database.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), StoreError> {
+    Migrator::up(db, None).await?;
+    Ok(())
+}
+
+pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, StoreError> {
+    Ok(Migrator::get_pending_migrations(db).await?.len())
+}
+
+/// Start a write transaction. On SQLite it takes the write lock at BEGIN (IMMEDIATE) so two
+/// writers queue on busy_timeout instead of failing on lock upgrade.
+pub async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, StoreError> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: (db.get_database_backend() == DbBackend::Sqlite)
+            .then_some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    Ok(db.begin_with_options(options).await?)
+}
+
+pub async fn ping(db: &DatabaseConnection) -> Result<(), StoreError> {
+    db.execute_unprepared("SELECT 1").await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_paths_are_extracted_from_urls() {
+        assert_eq!(
+            sqlite_path("sqlite://var/jemput.db").as_deref(),
+            Some("var/jemput.db")
+        );
+        assert_eq!(
+            sqlite_path("sqlite:///tmp/x.db?mode=rwc").as_deref(),
+            Some("/tmp/x.db")
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+    }
+}
