@@ -162,14 +162,22 @@ impl Settings {
     }
 
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
-        let settings: Settings = figment.extract().map_err(|e| {
-            // figment names the key path ("for key `default.server.port`"); keep all of them.
-            ConfigError(
-                e.into_iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
+        let settings: Settings = figment.extract().map_err(|errors| {
+            // Name every offending key the way config/default.toml spells it ("server.port"),
+            // whether it came from a file or from JEMPUT__SERVER__PORT.
+            let messages: Vec<String> = errors
+                .into_iter()
+                .map(|e| {
+                    let key = e.path.join(".").to_lowercase();
+                    let source = e
+                        .metadata
+                        .as_ref()
+                        .map(|m| m.name.to_string())
+                        .unwrap_or_default();
+                    format!("{key}: {} ({source})", e.kind)
+                })
+                .collect();
+            ConfigError(messages.join("; "))
         })?;
         settings.validate()?;
         Ok(settings)

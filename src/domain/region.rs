@@ -206,7 +206,7 @@ mod tests {
         let l: Vec<_> = c.lineage().iter().map(|c| c.to_string()).collect();
         assert_eq!(l, ["35.09.01.2001", "35.09.01", "35.09", "35"]);
         assert!(c.is_within(&RegionCode::parse("35.09").unwrap()));
-        assert!(!RegionCode::parse("35.091").is_ok());
+        assert!(RegionCode::parse("35.091").is_err());
     }
 
     #[test]

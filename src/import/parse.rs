@@ -35,18 +35,13 @@ fn read_table(data: &[u8], required: &[&str]) -> Result<Table, Vec<Problem>> {
     let missing: Vec<Problem> = required
         .iter()
         .filter(|c| !columns.contains_key(**c))
-        .map(|c| {
-            Problem::at(
-                1,
-                c,
-                format!(
-                    "kolom wajib tidak ada di header (header harus memuat: {})",
-                    required.join(",")
-                ),
-            )
-        })
+        .map(|c| Problem::at(1, c, "kolom wajib tidak ada di header"))
         .collect();
     if !missing.is_empty() {
+        let mut missing = missing;
+        missing[0]
+            .message
+            .push_str(&format!(" (header harus memuat: {})", required.join(",")));
         return Err(missing);
     }
     let mut rows = Vec::new();
@@ -223,10 +218,10 @@ fn each_row<T>(
             problems: &mut problems,
         };
         let value = f(&mut row);
-        if problems.len() == before {
-            if let Some(v) = value {
-                out.push((*line, v));
-            }
+        if problems.len() == before
+            && let Some(v) = value
+        {
+            out.push((*line, v));
         }
     }
     if problems.is_empty() {

@@ -51,16 +51,15 @@ impl StoreError {
 /// the file (and its directory) is created on first use.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, StoreError> {
     let backend = settings.backend()?;
-    if backend == Backend::Sqlite {
-        if let Some(dir) = sqlite_path(&settings.url)
+    if backend == Backend::Sqlite
+        && let Some(dir) = sqlite_path(&settings.url)
             .and_then(|p| std::path::Path::new(&p).parent().map(|d| d.to_path_buf()))
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(&dir).map_err(|source| StoreError::Directory {
-                path: dir.display().to_string(),
-                source,
-            })?;
-        }
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(&dir).map_err(|source| StoreError::Directory {
+            path: dir.display().to_string(),
+            source,
+        })?;
     }
     let mut opts = ConnectOptions::new(settings.url.clone());
     opts.max_connections(settings.max_connections)

@@ -1,0 +1,113 @@
+//! The read API over the demo data, and the one error envelope.
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+pub async fn regions_sites_and_teams_are_served(app: &TestApp) {
+    app.run_demo().await;
+
+    let (status, body) = app.get("/health").await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+
+    let (status, kab) = app.get("/api/v1/regions/35.09?year=2026").await;
+    assert_eq!(status, 200);
+    assert_eq!(kab["name"], "Kabupaten Jember");
+    assert_eq!(kab["time_zone"], "Asia/Jakarta");
+    assert_eq!(kab["children"].as_array().unwrap().len(), 31);
+    assert!(kab.get("boundary").is_none(), "boundaries only on request");
+    let by = |ind: &str| {
+        kab["coverage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["indicator"] == ind)
+            .unwrap()
+            .clone()
+    };
+    let ktp = by("ktp_el");
+    assert_eq!(
+        (ktp["percent"].as_f64(), ktp["basis"].as_str()),
+        (Some(98.6), Some("rollup"))
+    );
+    assert_eq!(ktp["regions_counted"], 31);
+    assert_eq!(
+        (ktp["target_percent"].as_f64(), ktp["gap_points"].as_f64()),
+        (Some(99.4), Some(0.8))
+    );
+    assert_eq!(by("kia")["percent"].as_f64(), Some(49.66));
+
+    let (_, kec) = app.get("/api/v1/regions/35.09.01").await;
+    assert_eq!(kec["level"], "kecamatan");
+    assert_eq!(kec["coverage"][0]["basis"], "snapshot");
+    assert!(
+        kec["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["code"].as_str().unwrap().starts_with("35.09.01."))
+    );
+
+    let (status, page) = app
+        .get("/api/v1/sites?region=35.09.01&kind=sma,smk&page=1&per_page=5")
+        .await;
+    assert_eq!(status, 200);
+    let items = page["items"].as_array().unwrap();
+    assert!(!items.is_empty() && items.len() <= 5);
+    assert!(items.iter().all(
+        |s| s["region_code"].as_str().unwrap().starts_with("35.09.01")
+            && ["sma", "smk"].contains(&s["kind"].as_str().unwrap())
+    ));
+    let total = page["total"].as_u64().unwrap();
+    let (_, all) = app
+        .get(&format!(
+            "/api/v1/sites?region=35.09.01&kind=sma,smk&per_page={total}"
+        ))
+        .await;
+    assert_eq!(all["items"].as_array().unwrap().len() as u64, total);
+    let (_, beyond) = app
+        .get("/api/v1/sites?region=35.09.01&kind=sma&page=999")
+        .await;
+    assert_eq!(beyond["items"].as_array().unwrap().len(), 0);
+
+    let (_, teams) = app.get("/api/v1/teams").await;
+    let teams = teams["items"].as_array().unwrap();
+    assert_eq!(teams.len(), 4);
+    assert!(
+        teams
+            .iter()
+            .all(|t| !t["members"].as_array().unwrap().is_empty())
+    );
+}
+
+pub async fn every_error_uses_one_envelope(app: &TestApp) {
+    for (path, status, code) in [
+        ("/api/v1/nothing", 404, "not_found"),
+        ("/api/v1/regions/35.09", 404, "not_found"),
+        ("/api/v1/regions/35.9x", 400, "bad_request"),
+        ("/api/v1/sites?page=0", 400, "bad_request"),
+        ("/api/v1/sites?per_page=100000", 400, "bad_request"),
+        ("/api/v1/sites?kind=universitas", 400, "bad_request"),
+        ("/api/v1/sites?region=abc", 400, "bad_request"),
+        ("/api/v1/regions/35?year=soon", 400, "bad_request"),
+    ] {
+        let (got, body) = app.get(path).await;
+        assert_eq!(got, status, "{path}: {body}");
+        assert_eq!(body["error"]["code"], code, "{path}");
+        assert!(
+            !body["error"]["message"].as_str().unwrap().is_empty(),
+            "{path}"
+        );
+    }
+    let resp = app
+        .client
+        .delete(app.url("/api/v1/teams"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 405);
+}
+
+on_both_backends!(
+    regions_sites_and_teams_are_served,
+    every_error_uses_one_envelope
+);

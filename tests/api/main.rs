@@ -1,0 +1,8 @@
+//! Integration tests: one binary (one link step), every database test on SQLite and PostgreSQL.
+
+mod helpers;
+
+mod api;
+mod demo;
+mod imports;
+mod process;
