@@ -236,7 +236,17 @@ async fn demo(settings: &Settings, data_dir: &Path, json: bool) -> anyhow::Resul
     }
     println!("  batas wilayah {:>5}", report.counts.regions_with_boundary);
     let total_sites: u64 = report.counts.sites_by_kind.iter().map(|(_, n)| n).sum();
-    println!("\nSitus ({total_sites}):");
+    let schools: u64 = report
+        .counts
+        .sites_by_kind
+        .iter()
+        .filter(|(k, _)| ["sd", "smp", "sma", "smk", "slb"].contains(&k.as_str()))
+        .map(|(_, n)| n)
+        .sum();
+    println!(
+        "\nSitus: {total_sites} (sekolah Dapodik {schools}, lapisan sintetis PAUD/madrasah/balai desa {})",
+        total_sites - schools
+    );
     for (kind, n) in &report.counts.sites_by_kind {
         println!("  {kind:<12} {n:>6}");
     }
@@ -252,15 +262,17 @@ async fn demo(settings: &Settings, data_dir: &Path, json: bool) -> anyhow::Resul
     for c in &report.coverage {
         let fmt = |v: Option<f64>| v.map(|v| format!("{v:.2}%")).unwrap_or_else(|| "-".into());
         println!(
-            "  {:<32} {:>9} dari {:>9} = {:>7}  target {:>7}  kurang {} poin",
+            "  {:<32} {:>9} dari {:>9} = {:>7}  target {:>7}  {}",
             c.name_id,
             c.holders.map(|v| v.to_string()).unwrap_or_default(),
             c.eligible.map(|v| v.to_string()).unwrap_or_default(),
             fmt(c.percent),
             fmt(c.target_percent),
-            c.gap_points
-                .map(|g| format!("{g:.2}"))
-                .unwrap_or_else(|| "-".into()),
+            match c.gap_points {
+                Some(g) if g > 0.0 => format!("kurang {g:.2} poin"),
+                Some(_) => "target tercapai".to_string(),
+                None => "-".to_string(),
+            },
         );
     }
     if report.changed {
