@@ -11,5 +11,6 @@ pub mod domain;
 pub mod http;
 pub mod import;
 pub mod importer;
+pub mod priority;
 pub mod store;
 pub mod telemetry;
