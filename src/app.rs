@@ -27,7 +27,14 @@ pub async fn connect_and_migrate(settings: &Settings) -> Result<DatabaseConnecti
 
 pub async fn bind(settings: &Settings, db: DatabaseConnection) -> std::io::Result<Server> {
     let addr = SocketAddr::new(settings.server.host, settings.server.port);
-    Server::bind(addr, AppState { db }).await
+    Server::bind(
+        addr,
+        AppState {
+            db,
+            priority: std::sync::Arc::new(settings.priority.clone()),
+        },
+    )
+    .await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

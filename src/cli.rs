@@ -11,7 +11,7 @@ use crate::domain::RegionCode;
 use crate::import::{Dataset, NoProgress, Progress, Summary};
 use crate::importer::{self, Options};
 use crate::store::{self, queries};
-use crate::{app, telemetry};
+use crate::{app, ranking, telemetry};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -51,6 +51,27 @@ pub enum Command {
         #[arg(long, default_value = "data/demo")]
         data_dir: PathBuf,
         /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rank the sites of a region for a week, with the reasons in words.
+    Priorities {
+        /// Region code: kabupaten/kota, kecamatan or desa (e.g. 35.09).
+        #[arg(long)]
+        region: String,
+        /// ISO week, e.g. 2026-W48 (default: next week).
+        #[arg(long)]
+        week: Option<String>,
+        /// How many sites to show.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// Only these kinds, comma-separated (e.g. sma,paud).
+        #[arg(long, value_delimiter = ',')]
+        kind: Vec<String>,
+        /// Language of the sentences.
+        #[arg(long, value_enum, default_value = "id")]
+        lang: crate::priority::Language,
+        /// Print the full ranking with every factor as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -109,6 +130,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { data_dir, json } => demo(&settings, &data_dir, json).await,
+        Command::Priorities {
+            region,
+            week,
+            top,
+            kind,
+            lang,
+            json,
+        } => {
+            let region = RegionCode::parse(&region).map_err(anyhow::Error::msg)?;
+            let kinds = kind
+                .iter()
+                .map(|k| crate::domain::SiteKind::parse(k))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(anyhow::Error::msg)?;
+            let week =
+                week.unwrap_or_else(|| crate::priority::next_week(chrono::Utc::now().date_naive()));
+            let db = app::connect_migrated(&settings).await?;
+            let ranking =
+                ranking::rank_region(&db, &settings.priority, &region, &week, &kinds, top)
+                    .await?
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("wilayah {region} tidak ditemukan (region not found)")
+                    })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&ranking)?);
+            } else {
+                print_ranking(&ranking, lang);
+            }
+            Ok(())
+        }
         Command::Serve { port, host } => {
             if let Some(p) = port {
                 settings.server.port = p;
@@ -193,6 +244,29 @@ pub struct DemoReport {
     pub changed: bool,
     pub counts: queries::Counts,
     pub coverage: Vec<queries::IndicatorCoverage>,
+    /// The top 10 sites of Jember for next week.
+    pub priorities: ranking::Ranking,
+}
+
+pub fn print_ranking(r: &ranking::Ranking, lang: crate::priority::Language) {
+    let (title, of) = match lang {
+        crate::priority::Language::Id => ("Prioritas", "situs dinilai"),
+        crate::priority::Language::En => ("Priorities", "sites scored"),
+    };
+    println!(
+        "{title} {} ({}), minggu {} (mulai {}); {} {of}",
+        r.region_name, r.region, r.week, r.week_start, r.sites_ranked
+    );
+    for item in &r.items {
+        let sentence = match lang {
+            crate::priority::Language::Id => &item.explanation.id,
+            crate::priority::Language::En => &item.explanation.en,
+        };
+        println!(
+            "{:>4}. [{:>8.1}] {:<10} {sentence}",
+            item.rank, item.score, item.site.kind
+        );
+    }
 }
 
 /// Migrate, import the demo set and report. Shared by the CLI and the tests.
@@ -206,13 +280,19 @@ pub async fn run_demo(settings: &Settings, data_dir: &Path) -> anyhow::Result<De
         imports.push((name.to_string(), summary));
     }
     let kab = RegionCode::parse(DEMO_KABUPATEN).expect("static code");
-    let year = chrono::Datelike::year(&chrono::Utc::now());
+    let today = chrono::Utc::now().date_naive();
+    let year = chrono::Datelike::year(&today);
+    let week = crate::priority::next_week(today);
+    let priorities = ranking::rank_region(&db, &settings.priority, &kab, &week, &[], 10)
+        .await?
+        .expect("the demo kabupaten was just imported");
     Ok(DemoReport {
         database: crate::config::redact_url(&settings.database.url),
         changed: imports.iter().any(|(_, s)| s.changed()),
         imports,
         counts: queries::counts(&db, &kab).await?,
         coverage: queries::coverage_for(&db, &kab, year).await?,
+        priorities,
     })
 }
 
@@ -275,6 +355,8 @@ async fn demo(settings: &Settings, data_dir: &Path, json: bool) -> anyhow::Resul
             },
         );
     }
+    println!();
+    print_ranking(&report.priorities, crate::priority::Language::Id);
     if report.changed {
         println!(
             "\nSelesai. Jalankan `cargo run --release -- serve` lalu buka http://127.0.0.1:8080/api/v1/regions/35.09"

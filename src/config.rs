@@ -43,6 +43,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub log: LogSettings,
     pub import: ImportSettings,
+    pub priority: crate::priority::Params,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -192,6 +193,7 @@ impl Settings {
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| ConfigError(format!("log.level: {e}")))?;
+        self.priority.validate().map_err(ConfigError)?;
         Ok(())
     }
 }

@@ -107,6 +107,9 @@ pub async fn import_bytes(
         (Dataset::Targets, _) => {
             apply::targets(db, import::parse_targets(data).map_err(invalid)?, progress).await
         }
+        (Dataset::Visits, _) => {
+            apply::visits(db, import::parse_visits(data).map_err(invalid)?, progress).await
+        }
         (Dataset::Teams, _) => {
             apply::teams(db, import::parse_teams(data).map_err(invalid)?, progress).await
         }

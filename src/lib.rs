@@ -12,5 +12,6 @@ pub mod http;
 pub mod import;
 pub mod importer;
 pub mod priority;
+pub mod ranking;
 pub mod store;
 pub mod telemetry;

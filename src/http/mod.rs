@@ -16,6 +16,7 @@ use sea_orm::DatabaseConnection;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    pub priority: std::sync::Arc<crate::priority::Params>,
 }
 
 /// A bound server: tests read the port, `serve` runs it until a shutdown signal.

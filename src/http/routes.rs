@@ -9,6 +9,7 @@ use warp::{Filter, Reply};
 use super::AppState;
 use super::error::{ApiError, recover};
 use crate::domain::{RegionCode, SiteKind};
+use crate::ranking::{self, RankError};
 use crate::store::{self, queries};
 
 type Query = HashMap<String, String>;
@@ -42,6 +43,18 @@ pub fn routes(state: AppState) -> warp::filters::BoxedFilter<(impl Reply + use<>
         .and(warp::query::<Query>())
         .and(with_state(state.clone()))
         .and_then(|q: Query, s: AppState| async move { reply(sites(s, q).await) });
+    let priorities = warp::path!("api" / "v1" / "priorities")
+        .and(warp::get())
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(|q: Query, s: AppState| async move { reply(priorities(s, q).await) });
+    let site_priority = warp::path!("api" / "v1" / "sites" / i64 / "priority")
+        .and(warp::get())
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(
+            |id: i64, q: Query, s: AppState| async move { reply(site_priority(s, id, q).await) },
+        );
     let teams = warp::path!("api" / "v1" / "teams")
         .and(warp::get())
         .and(with_state(state))
@@ -52,6 +65,10 @@ pub fn routes(state: AppState) -> warp::filters::BoxedFilter<(impl Reply + use<>
         .or(sites)
         .unify()
         .or(teams)
+        .unify()
+        .or(priorities)
+        .unify()
+        .or(site_priority)
         .unify()
         .recover(recover)
         .unify()
@@ -74,6 +91,74 @@ fn param<T: std::str::FromStr>(q: &Query, name: &str, default: T) -> Result<T, A
             .parse()
             .map_err(|_| ApiError::BadRequest(format!("parameter {name}: nilai tidak sah {v:?}"))),
     }
+}
+
+fn kinds_param(q: &Query) -> Result<Vec<SiteKind>, ApiError> {
+    match q.get("kind").map(|k| k.trim()).filter(|k| !k.is_empty()) {
+        None => Ok(Vec::new()),
+        Some(list) => list
+            .split(',')
+            .map(SiteKind::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ApiError::BadRequest(format!("parameter kind: {e}"))),
+    }
+}
+
+fn week_param(q: &Query) -> String {
+    q.get("week")
+        .map(|w| w.trim().to_string())
+        .filter(|w| !w.is_empty())
+        .unwrap_or_else(|| crate::priority::next_week(chrono::Utc::now().date_naive()))
+}
+
+impl From<RankError> for ApiError {
+    fn from(e: RankError) -> Self {
+        match e {
+            RankError::BadWeek(m) => ApiError::BadRequest(format!("parameter week: {m}")),
+            RankError::Store(e) => e.into(),
+        }
+    }
+}
+
+pub const MAX_LIMIT: usize = 1000;
+
+/// GET /api/v1/priorities?region=&week=&kind=&limit=
+async fn priorities(s: AppState, q: Query) -> Result<Response, ApiError> {
+    let region = match q.get("region").map(|r| r.trim()).filter(|r| !r.is_empty()) {
+        Some(r) => region_param(r, "region")?,
+        None => {
+            return Err(ApiError::BadRequest(
+                "parameter region wajib diisi / region is required (e.g. 35.09)".into(),
+            ));
+        }
+    };
+    let kinds = kinds_param(&q)?;
+    let limit: usize = param(&q, "limit", 20)?;
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(ApiError::BadRequest(format!(
+            "parameter limit: 1..{MAX_LIMIT}"
+        )));
+    }
+    let ranking = ranking::rank_region(&s.db, &s.priority, &region, &week_param(&q), &kinds, limit)
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "Wilayah {region} tidak ditemukan / region not found"
+            ))
+        })?;
+    Ok(json(&ranking))
+}
+
+/// GET /api/v1/sites/{id}/priority?week=
+async fn site_priority(s: AppState, id: i64, q: Query) -> Result<Response, ApiError> {
+    let item = ranking::site_priority(&s.db, &s.priority, id, &week_param(&q))
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "Situs {id} tidak ditemukan atau tidak aktif / site not found or inactive"
+            ))
+        })?;
+    Ok(json(&item))
 }
 
 fn region_param(raw: &str, name: &str) -> Result<RegionCode, ApiError> {
@@ -102,14 +187,10 @@ async fn sites(s: AppState, q: Query) -> Result<Response, ApiError> {
         .filter(|r| !r.trim().is_empty())
         .map(|r| region_param(r, "region"))
         .transpose()?;
-    let kinds = match q.get("kind").map(|k| k.trim()).filter(|k| !k.is_empty()) {
-        None => Vec::new(),
-        Some(list) => list
-            .split(',')
-            .map(|k| SiteKind::parse(k).map(|k| k.as_str().to_string()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ApiError::BadRequest(format!("parameter kind: {e}")))?,
-    };
+    let kinds: Vec<String> = kinds_param(&q)?
+        .iter()
+        .map(|k| k.as_str().to_string())
+        .collect();
     let page: u64 = param(&q, "page", 1)?;
     let per_page: u64 = param(&q, "per_page", 50)?;
     if page == 0 || per_page == 0 || per_page > MAX_PER_PAGE {

@@ -44,6 +44,7 @@ pub enum Dataset {
     Coverage,
     Targets,
     Teams,
+    Visits,
 }
 
 impl Dataset {
@@ -54,6 +55,7 @@ impl Dataset {
             Dataset::Coverage => "coverage",
             Dataset::Targets => "targets",
             Dataset::Teams => "teams",
+            Dataset::Visits => "visits",
         }
     }
 }

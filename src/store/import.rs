@@ -605,3 +605,73 @@ pub async fn teams(
     progress.finish();
     Ok(summary)
 }
+
+// ---------------------------------------------------------------------------------------------
+
+/// Visit outcomes, keyed by (site, day, source); a corrected row updates the figures.
+pub async fn visits(
+    db: &DatabaseConnection,
+    records: Vec<crate::import::VisitRecord>,
+    progress: &dyn Progress,
+) -> Result<Summary, ApplyError> {
+    use super::entity::visit_outcomes;
+    let mut summary = Summary::default();
+    progress.start(records.len() as u64);
+    let txn = begin_write(db).await?;
+    let site_ids: HashMap<String, i64> = sites::Entity::find()
+        .select_only()
+        .column(sites::Column::ExternalId)
+        .column(sites::Column::Id)
+        .into_tuple::<(String, i64)>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .collect();
+    let problems: Vec<Problem> = records
+        .iter()
+        .filter(|r| !site_ids.contains_key(&r.external_id))
+        .map(|r| {
+            Problem::at(
+                r.line,
+                "external_id",
+                format!("situs tidak dikenal {}", r.external_id),
+            )
+        })
+        .collect();
+    fail_if_any(problems)?;
+    let existing: HashMap<(i64, chrono::NaiveDate, String), visit_outcomes::Model> =
+        visit_outcomes::Entity::find()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|m| ((m.site_id, m.visited_on, m.source.clone()), m))
+            .collect();
+    let mut inserts = Vec::new();
+    for r in records {
+        let site_id = site_ids[&r.external_id];
+        let delivered =
+            serde_json::to_string(&r.delivered).expect("a map of strings to integers serialises");
+        match existing.get(&(site_id, r.visited_on, r.source.clone())) {
+            Some(m) if m.delivered == delivered => summary.unchanged += 1,
+            Some(m) => {
+                let mut am: visit_outcomes::ActiveModel = m.clone().into();
+                am.delivered = Set(delivered);
+                am.update(&txn).await?;
+                summary.updated += 1;
+            }
+            None => inserts.push(visit_outcomes::ActiveModel {
+                id: sea_orm::ActiveValue::NotSet,
+                site_id: Set(site_id),
+                visited_on: Set(r.visited_on),
+                delivered: Set(delivered),
+                source: Set(r.source),
+            }),
+        }
+    }
+    progress.inc((summary.unchanged + summary.updated) as u64);
+    summary.inserted = inserts.len();
+    insert_chunks(&txn, inserts, progress).await?;
+    txn.commit().await?;
+    progress.finish();
+    Ok(summary)
+}

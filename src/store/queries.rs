@@ -435,3 +435,178 @@ pub async fn counts(
         targets: targets::Entity::find().count(db).await?,
     })
 }
+
+/// A site as listed in a ranking.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteBrief {
+    pub id: i64,
+    pub external_id: String,
+    pub name: String,
+    pub kind: String,
+    pub region_code: String,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// Everything `priority::rank` needs for the active sites inside `region`: the sites, and the
+/// regions, latest coverage, targets and visits of the surrounding kabupaten/kota (coverage is
+/// resolved upwards, so a kecamatan ranking still sees the kabupaten's figures).
+pub async fn priority_inputs(
+    db: &DatabaseConnection,
+    region: &RegionCode,
+) -> Result<
+    Option<(
+        Vec<crate::priority::Site>,
+        crate::priority::Facts,
+        HashMap<i64, SiteBrief>,
+    )>,
+    StoreError,
+> {
+    use super::entity::visit_outcomes;
+    use crate::domain::region::Depth;
+    use crate::priority::{Facts, Site, Target, Visit};
+
+    if regions::Entity::find_by_id(region.as_str())
+        .one(db)
+        .await?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    // The kabupaten/kota around the region (or the province itself).
+    let top = region
+        .lineage()
+        .into_iter()
+        .find(|c| c.depth() == Depth::KabupatenKota)
+        .unwrap_or_else(|| region.clone());
+    let ancestors: Vec<String> = top.lineage().iter().map(|c| c.to_string()).collect();
+    let tree: Vec<(String, Option<String>, String)> = regions::Entity::find()
+        .select_only()
+        .column(regions::Column::Code)
+        .column(regions::Column::ParentCode)
+        .column(regions::Column::Name)
+        .filter(
+            within(regions::Column::Code, &top).add(regions::Column::Code.is_in(ancestors.clone())),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut facts = Facts::default();
+    for (code, parent, name) in tree {
+        if let Some(p) = parent {
+            facts.children.entry(p).or_default().push(code.clone());
+        }
+        facts.region_names.insert(code, name);
+    }
+    for children in facts.children.values_mut() {
+        children.sort();
+    }
+    let snapshots = coverage_snapshots::Entity::find()
+        .filter(
+            within(coverage_snapshots::Column::RegionCode, &top)
+                .add(coverage_snapshots::Column::RegionCode.is_in(ancestors)),
+        )
+        .order_by_asc(coverage_snapshots::Column::AsOf)
+        .order_by_asc(coverage_snapshots::Column::Id)
+        .all(db)
+        .await?;
+    for s in snapshots {
+        facts.coverage.insert(
+            (s.region_code, s.indicator),
+            (
+                Coverage {
+                    eligible: s.eligible,
+                    holders: s.holders,
+                },
+                s.as_of,
+            ),
+        );
+    }
+    facts.targets = targets::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|t| {
+            let region = if t.scope == NATIONAL_SCOPE {
+                None
+            } else {
+                Some(RegionCode::parse(&t.scope).ok()?)
+            };
+            Some(Target {
+                indicator: t.indicator,
+                year: t.year,
+                region,
+                percent: t.percent,
+            })
+        })
+        .collect();
+
+    let rows = sites::Entity::find()
+        .filter(within(sites::Column::RegionCode, region))
+        .filter(sites::Column::Active.eq(true))
+        .order_by_asc(sites::Column::ExternalId)
+        .all(db)
+        .await?;
+    let mut sites_out = Vec::with_capacity(rows.len());
+    let mut briefs = HashMap::with_capacity(rows.len());
+    for s in rows {
+        // Rows were validated on import; one that no longer parses is skipped loudly, not fatally.
+        let (Ok(kind), Ok(code)) = (
+            crate::domain::SiteKind::parse(&s.kind),
+            RegionCode::parse(&s.region_code),
+        ) else {
+            tracing::warn!(
+                site = s.id,
+                "site with an unknown kind or region code left out of the ranking"
+            );
+            continue;
+        };
+        let eligible = serde_json::from_str(&s.eligible).unwrap_or_default();
+        sites_out.push(Site {
+            id: s.id,
+            external_id: s.external_id.clone(),
+            name: s.name.clone(),
+            kind,
+            region: code,
+            eligible,
+        });
+        briefs.insert(
+            s.id,
+            SiteBrief {
+                id: s.id,
+                external_id: s.external_id,
+                name: s.name,
+                kind: s.kind,
+                region_code: s.region_code,
+                lat: s.lat,
+                lon: s.lon,
+            },
+        );
+    }
+    let site_ids: Vec<i64> = briefs.keys().copied().collect();
+    for chunk in site_ids.chunks(5000) {
+        for v in visit_outcomes::Entity::find()
+            .filter(visit_outcomes::Column::SiteId.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            facts.visits.push(Visit {
+                site_id: v.site_id,
+                date: v.visited_on,
+                delivered: serde_json::from_str(&v.delivered).unwrap_or_default(),
+            });
+        }
+    }
+    Ok(Some((sites_out, facts, briefs)))
+}
+
+/// The region code a site is filed under.
+pub async fn site_region(
+    db: &DatabaseConnection,
+    site_id: i64,
+) -> Result<Option<RegionCode>, StoreError> {
+    Ok(sites::Entity::find_by_id(site_id)
+        .one(db)
+        .await?
+        .and_then(|s| RegionCode::parse(&s.region_code).ok()))
+}

@@ -44,6 +44,15 @@ pub async fn demo_loads_jember_and_a_second_run_changes_nothing(app: &TestApp) {
     assert_eq!(pct("ktp_el"), "98.60");
     assert_eq!(pct("kia"), "49.66");
 
+    // Next week's top 10 of Jember, each with its sentences.
+    let top = &first.priorities.items;
+    assert_eq!(top.len(), 10);
+    assert!(top.windows(2).all(|w| w[0].score >= w[1].score));
+    assert!(
+        top.iter()
+            .all(|i| i.explanation.id.starts_with(&i.site.name) && !i.explanation.en.is_empty())
+    );
+
     let second = app.run_demo().await;
     assert!(!second.changed, "second run: {:?}", second.imports);
     assert!(

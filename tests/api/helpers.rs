@@ -79,7 +79,11 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     let db = jemput::app::connect_and_migrate(&settings)
         .await
         .expect("connect and migrate");
-    let server = Server::bind("127.0.0.1:0".parse().unwrap(), AppState { db: db.clone() })
+    let state = AppState {
+        db: db.clone(),
+        priority: std::sync::Arc::new(settings.priority.clone()),
+    };
+    let server = Server::bind("127.0.0.1:0".parse().unwrap(), state)
         .await
         .expect("bind port 0");
     let addr = server.local_addr().unwrap();
@@ -184,6 +188,7 @@ pub async fn dump(db: &DatabaseConnection) -> Vec<String> {
     out.extend(all::<sites::Entity>(db, sites::Column::Id).await);
     out.extend(all::<teams::Entity>(db, teams::Column::Id).await);
     out.extend(all::<team_members::Entity>(db, team_members::Column::Id).await);
+    out.extend(all::<visit_outcomes::Entity>(db, visit_outcomes::Column::Id).await);
     out
 }
 

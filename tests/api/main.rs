@@ -5,4 +5,5 @@ mod helpers;
 mod api;
 mod demo;
 mod imports;
+mod priorities;
 mod process;

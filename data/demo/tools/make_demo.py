@@ -486,11 +486,18 @@ def main():
         tt[0] += 1
         tt[1] += enr
 
-    # 3d. one balai desa / kantor kelurahan per desa, eligible = area share of the kecamatan
+    # 3d. one balai desa / kantor kelurahan per desa, eligible = the desa's share of the
+    # kecamatan by its number of real schools (plus one): schools follow where people live,
+    # area does not (forest desa such as Andongrejo are huge and thinly settled).
+    schools_in_desa = {}
+    with open(sek / "sekolah_jember_3509.csv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["geo_check"] == "ok":
+                schools_in_desa[row["desa_kode_geo"]] = schools_in_desa.get(row["desa_kode_geo"], 0) + 1
     desa_el = {}
     for c in kec_codes:
         ds = desa_by_kec[c]
-        w = [Fraction(d["luas_km2_approx"]) for d in ds]
+        w = [Fraction(1 + schools_in_desa.get(d["kode"], 0)) for d in ds]
         for ind in INDICATORS:
             for d, v in zip(ds, largest_remainder(cov[(c, ind)][0], w)):
                 desa_el[(d["kode"], ind)] = v
@@ -711,7 +718,8 @@ def render_readme(counts, kind_counts, type_totals, cov_sums, team_rows):
     a("- **Balai desa.** One per desa/kelurahan (`Balai Desa <nama>` or `Kantor Kelurahan <nama>`) at")
     a("  the desa centroid from `wilayah_desa_kelurahan.csv`, `coord_quality` = `centroid`. Its")
     a("  eligible figures are the desa's share of the kecamatan's eligible population in")
-    a("  `cakupan_kecamatan_jember.csv`, split by desa area (`luas_km2_approx`) with largest-remainder")
+    a("  `cakupan_kecamatan_jember.csv`, split in proportion to 1 + the desa's real schools (where")
+    a("  people live; area would give thinly settled forest desa most of the people) with largest-remainder")
     a("  rounding, so the desa figures add up to the kecamatan figures exactly.")
     a("- **Hours.** PAUD/TK/KB/RA/SPS `mon-sat 07:30-10:30`; MI/MTs/MA")
     a("  `mon-thu 07:00-13:00; fri 07:00-10:30; sat 07:00-12:00`; balai desa")

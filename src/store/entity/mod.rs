@@ -7,3 +7,4 @@ pub mod sites;
 pub mod targets;
 pub mod team_members;
 pub mod teams;
+pub mod visit_outcomes;

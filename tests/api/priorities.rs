@@ -1,0 +1,192 @@
+//! Priorities end to end: import files, ask the API, get the hand-computed answer.
+
+use jemput::import::{Dataset, NoProgress};
+use jemput::importer::{self, Options};
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+const REGIONS: &str = "kode,nama,lat,lng\n35,Jawa Timur,-7.72,112.73\n35.09,Kabupaten Jember,-8.17,113.70\n\
+35.09.01,Jombang,-8.247,113.336\n35.09.02,Kencong,-8.283,113.370\n35.09.01.2001,Keting,-8.254,113.351\n\
+35.09.02.2001,Kencong,-8.283,113.371\n";
+const TARGETS: &str =
+    "indicator,year,scope,percent\nktp_el,2026,nasional,99.4\nkia,2026,nasional,60\n";
+const COVERAGE: &str = "region_code,indicator,eligible,holders,as_of,source\n\
+35.09.01,ktp_el,100000,98600,2026-06-30,uji\n35.09.02,ktp_el,50000,49800,2026-06-30,uji\n\
+35.09.02,kia,10000,5000,2026-06-30,uji\n";
+const SITES: &str = "kind,external_id,name,address,region_code,lat,lon,coord_quality,eligible_ktp_el,eligible_ikd,eligible_kia,eligible_akta_lahir\n\
+sma,20523843,SMAN 1 Jombang,Jl. Uji 1,35.09.01.2001,-8.25,113.35,exact,167,167,,\n\
+paud,99000001,KB Melati Kencong,Desa Kencong,35.09.02.2001,-8.28,113.37,synthetic,,,40,40\n\
+sma,20523999,SMA Kencong,Jl. Uji 2,35.09.02.2001,-8.28,113.37,exact,100,100,,\n";
+// A visit to the SMA 120 days before the Monday of 2026-W48, after the coverage snapshot.
+const VISITS: &str = "external_id,visited_on,source,delivered_ktp_el\n20523843,2026-07-26,uji,20\n";
+
+async fn load(app: &TestApp) {
+    for (dataset, name, csv) in [
+        (Dataset::Regions, "r.csv", REGIONS),
+        (Dataset::Targets, "t.csv", TARGETS),
+        (Dataset::Coverage, "c.csv", COVERAGE),
+        (Dataset::Sites, "s.csv", SITES),
+        (Dataset::Visits, "v.csv", VISITS),
+    ] {
+        importer::import_bytes(
+            &app.db,
+            dataset,
+            name,
+            csv.as_bytes(),
+            false,
+            &Options::default(),
+            &NoProgress,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+pub async fn the_api_answers_a_hand_computed_ranking(app: &TestApp) {
+    load(app).await;
+    let (status, body) = app
+        .get("/api/v1/priorities?region=35.09&week=2026-W48&limit=10")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["week_start"], "2026-11-23");
+    assert_eq!(body["sites_ranked"], 3);
+    let first = &body["items"][0];
+    assert_eq!(first["rank"], 1);
+    assert_eq!(first["site"]["external_id"], "20523843");
+
+    // By hand, with config/default.toml [priority]:
+    //   uncovered share = max(1 − 0.986, cohort floor 0.5) = 0.5
+    //   expected people = 167 × 0.5 − 20 delivered since the snapshot = 63.5
+    //   gap weight = (99.4 − 98.6) / (100 − 98.6) = 0.8 / 1.4
+    //   indicator weight ktp_el = 2; urgency = 1 + 0.5 × (1 − 25/60) (semester end in 25 days)
+    //   term = 63.5 × 0.8/1.4 × 2 × 1.291666… = 93.738095…
+    //   ikd: no coverage and no target → 0
+    //   recency = 1 − 0.9·e^(−120/30); fairness = 1.25 (desa last visited 17 weeks ago ≥ 8)
+    //   score = 93.738095… × 0.98351… × 1.25 = 115.241136807…
+    let score = first["score"].as_f64().unwrap();
+    assert!((score - 115.241136807308).abs() < 1e-6, "{score}");
+    let term = &first["factors"]["terms"][0];
+    assert_eq!(term["indicator"], "ktp_el");
+    assert_eq!(term["coverage_region"], "35.09.01");
+    assert_eq!(term["delivered"], 20);
+    assert!((term["expected_people"].as_f64().unwrap() - 63.5).abs() < 1e-9);
+    assert!((term["value"].as_f64().unwrap() - 93.73809523809524).abs() < 1e-9);
+    assert_eq!(first["factors"]["terms"][1]["value"], 0.0);
+    assert_eq!(first["factors"]["days_since_visit"], 120);
+    assert_eq!(first["factors"]["fairness"], 1.25);
+    assert_eq!(
+        first["explanation"]["id"],
+        "SMAN 1 Jombang: sekitar 64 siswa belum rekam KTP-el; Jombang 0,8 poin di bawah target 99,4%; \
+         menjelang akhir semester ganjil 2026/2027; kunjungan terakhir 120 hari lalu."
+    );
+    assert_eq!(
+        first["explanation"]["en"],
+        "SMAN 1 Jombang: about 64 students not yet recorded for KTP-el; Jombang 0.8 points below the 99.4% target; \
+         ahead of akhir semester ganjil 2026/2027; last visit 120 days ago."
+    );
+
+    // The factors recombine into the score.
+    let terms: f64 = first["factors"]["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["value"].as_f64().unwrap())
+        .sum();
+    let rebuilt = terms
+        * first["factors"]["recency"].as_f64().unwrap()
+        * first["factors"]["fairness"].as_f64().unwrap();
+    assert!((rebuilt - score).abs() < 1e-9);
+
+    // Kencong (99.6 %) is above the KTP-el target: its SMA scores nothing; the PAUD's KIA gap counts.
+    let items = body["items"].as_array().unwrap();
+    let kencong_sma = items
+        .iter()
+        .find(|i| i["site"]["external_id"] == "20523999")
+        .unwrap();
+    assert_eq!(kencong_sma["score"], 0.0);
+    assert_eq!(kencong_sma["rank"], 3);
+    let paud = items
+        .iter()
+        .find(|i| i["site"]["external_id"] == "99000001")
+        .unwrap();
+    assert_eq!(paud["rank"], 2);
+    // KIA 50 % vs 60 %: 40 × 0.5 × (10/50) × fairness 1.25 (never visited) = 5
+    assert!(
+        (paud["score"].as_f64().unwrap() - 5.0).abs() < 1e-9,
+        "{}",
+        paud["score"]
+    );
+
+    // One site's priority answers the same numbers, ranked within its kabupaten.
+    let id = first["site"]["id"].as_i64().unwrap();
+    let (status, one) = app
+        .get(&format!("/api/v1/sites/{id}/priority?week=2026-W48"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (one["rank"].clone(), one["score"].clone()),
+        (first["rank"].clone(), first["score"].clone())
+    );
+
+    // Kind filter and limit; the rank stays the position among all sites.
+    let (_, paud_only) = app
+        .get("/api/v1/priorities?region=35.09&week=2026-W48&kind=paud")
+        .await;
+    assert_eq!(paud_only["items"].as_array().unwrap().len(), 1);
+    assert_eq!(paud_only["items"][0]["rank"], 2);
+    let (_, limited) = app
+        .get("/api/v1/priorities?region=35.09.02&week=2026-W48&limit=1")
+        .await;
+    assert_eq!(limited["items"].as_array().unwrap().len(), 1);
+    assert_eq!(limited["sites_ranked"], 2);
+}
+
+pub async fn priority_requests_are_validated(app: &TestApp) {
+    load(app).await;
+    for (path, status) in [
+        ("/api/v1/priorities?week=2026-W48", 400),
+        ("/api/v1/priorities?region=35.09&week=2026-48", 400),
+        ("/api/v1/priorities?region=35.09&limit=0", 400),
+        ("/api/v1/priorities?region=35.09&kind=mall", 400),
+        ("/api/v1/priorities?region=35.10", 404),
+        ("/api/v1/sites/999999/priority", 404),
+        ("/api/v1/sites/abc/priority", 404),
+    ] {
+        let (got, body) = app.get(path).await;
+        assert_eq!(got, status, "{path}: {body}");
+        assert!(body["error"]["message"].is_string(), "{path}");
+    }
+    // Without a week, next week is used.
+    let (status, body) = app.get("/api/v1/priorities?region=35.09").await;
+    assert_eq!(status, 200);
+    assert!(body["week"].as_str().unwrap().contains("-W"));
+}
+
+pub async fn visits_must_name_known_sites(app: &TestApp) {
+    load(app).await;
+    let before = crate::helpers::dump(&app.db).await;
+    let bad = "external_id,visited_on,source,delivered_kia\n99000001,2026-08-01,uji,5\n12345678,2026-08-01,uji,5\n";
+    let err = importer::import_bytes(
+        &app.db,
+        Dataset::Visits,
+        "v.csv",
+        bad.as_bytes(),
+        false,
+        &Options::default(),
+        &NoProgress,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("v.csv:3: kolom external_id"),
+        "{err}"
+    );
+    assert_eq!(crate::helpers::dump(&app.db).await, before);
+}
+
+on_both_backends!(
+    the_api_answers_a_hand_computed_ranking,
+    priority_requests_are_validated,
+    visits_must_name_known_sites,
+);
