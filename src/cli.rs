@@ -75,6 +75,19 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Solve a planning instance in the exchange format (shared/bench/instance-format.md); the plan
+    /// goes to stdout as JSON, a summary line to stderr.
+    Solve {
+        /// Instance JSON file.
+        #[arg(long)]
+        instance: PathBuf,
+        /// Seconds of search.
+        #[arg(long, default_value_t = 10.0)]
+        time_limit: f64,
+        /// Seed of the search; the same seed and limit give the same plan.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Serve the HTTP API.
     Serve {
         /// Port to listen on (default from config: 8080).
@@ -87,6 +100,15 @@ pub enum Command {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // `solve` is a pure computation on a file: it needs no configuration or database.
+    if let Command::Solve {
+        instance,
+        time_limit,
+        seed,
+    } = &cli.command
+    {
+        return solve(instance, *time_limit, *seed);
+    }
     let mut settings = Settings::load()?;
     telemetry::init(&settings.log);
     match cli.command {
@@ -160,6 +182,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Solve { .. } => unreachable!("handled before configuration is loaded"),
         Command::Serve { port, host } => {
             if let Some(p) = port {
                 settings.server.port = p;
@@ -366,5 +389,33 @@ async fn demo(settings: &Settings, data_dir: &Path, json: bool) -> anyhow::Resul
             "\nTidak ada perubahan: basis data sudah memuat data demo terbaru (nothing changed)."
         );
     }
+    Ok(())
+}
+
+fn solve(path: &Path, time_limit: f64, seed: u64) -> anyhow::Result<()> {
+    use crate::planner;
+    if !(time_limit > 0.0 && time_limit.is_finite()) {
+        anyhow::bail!("--time-limit harus > 0");
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let instance: planner::Instance = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: instance tidak sah: {e}", path.display()))?;
+    let problem = planner::Problem::from_instance(&instance)?;
+    let options = planner::Options {
+        time_limit: std::time::Duration::from_secs_f64(time_limit),
+        seed,
+        max_ticks: None,
+    };
+    let outcome = planner::solve(&problem, &options);
+    let check = planner::evaluate(&instance, &problem, &outcome.plan);
+    if !check.feasible {
+        anyhow::bail!(
+            "internal error: the plan fails the feasibility check: {:?}",
+            check.errors
+        );
+    }
+    println!("{}", serde_json::to_string(&outcome.plan)?);
+    eprintln!("{}", serde_json::to_string(&outcome)?);
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod http;
 pub mod import;
 pub mod importer;
+pub mod planner;
 pub mod priority;
 pub mod ranking;
 pub mod store;

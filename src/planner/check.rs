@@ -1,0 +1,162 @@
+//! The planner's own feasibility checker, written from the rules of the exchange format and not
+//! from the search's data structures, and the upper bound every plan reports.
+
+use std::collections::{HashMap, HashSet};
+
+use super::problem::{Instance, Plan, Problem, parse_hms};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Evaluation {
+    pub prize: f64,
+    pub travel_s: u64,
+    pub visits: usize,
+    pub feasible: bool,
+    pub errors: Vec<String>,
+}
+
+/// Re-check a plan against the instance: team-days exist and are used once, each site at most
+/// once, earliest-start schedule inside the site's windows of that day and the team's hours.
+pub fn evaluate(inst: &Instance, problem: &Problem, plan: &Plan) -> Evaluation {
+    let mut errors = Vec::new();
+    let team_index: HashMap<&str, usize> = inst
+        .teams
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.as_str(), i))
+        .collect();
+    let site_index: HashMap<&str, usize> = inst
+        .sites
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    let mut used_days = HashSet::new();
+    let mut seen_sites = HashSet::new();
+    let (mut prize, mut travel, mut visits) = (0.0, 0u64, 0usize);
+    for route in &plan.routes {
+        let Some(&ti) = team_index.get(route.team.as_str()) else {
+            errors.push(format!("unknown team {}", route.team));
+            continue;
+        };
+        let Some(day) = inst.teams[ti].days.iter().find(|d| d.day == route.day) else {
+            errors.push(format!(
+                "team {} does not work on {}",
+                route.team, route.day
+            ));
+            continue;
+        };
+        if !used_days.insert((ti, route.day.clone())) {
+            errors.push(format!(
+                "team {} has two routes on {}",
+                route.team, route.day
+            ));
+        }
+        if route.stops.is_empty() {
+            continue;
+        }
+        let (Ok(start), Ok(end)) = (parse_hms(&day.start), parse_hms(&day.end)) else {
+            errors.push(format!("bad hours for {} on {}", route.team, route.day));
+            continue;
+        };
+        let (mut node, mut clock) = (ti, start);
+        for stop in &route.stops {
+            let Some(&si) = site_index.get(stop.site.as_str()) else {
+                errors.push(format!("unknown site {}", stop.site));
+                continue;
+            };
+            if !seen_sites.insert(si) {
+                errors.push(format!("site {} served twice", stop.site));
+            }
+            let site = &inst.sites[si];
+            let next = problem.site_node(si);
+            let leg = problem.t(node, next);
+            travel += u64::from(leg);
+            let arrive = clock + leg;
+            let service = (site.service_min * 60.0).round() as u32;
+            let windows: Vec<(u32, u32)> = match &site.windows {
+                None => vec![(start, end)],
+                Some(w) if w.is_empty() => vec![(start, end)],
+                Some(w) => w
+                    .iter()
+                    .filter(|w| w.day == route.day)
+                    .filter_map(|w| Some((parse_hms(&w.open).ok()?, parse_hms(&w.close).ok()?)))
+                    .collect(),
+            };
+            let mut sorted = windows;
+            sorted.sort_unstable();
+            let begin = sorted
+                .iter()
+                .find(|(o, c)| arrive.max(*o) + service <= *c)
+                .map(|(o, _)| arrive.max(*o));
+            match begin {
+                Some(b) => clock = b + service,
+                None => {
+                    errors.push(format!(
+                        "site {} cannot be served after arriving at {arrive} s on {}",
+                        stop.site, route.day
+                    ));
+                    clock = arrive + service;
+                }
+            }
+            prize += site.priority;
+            visits += 1;
+            node = next;
+        }
+        let back = problem.t(node, ti);
+        travel += u64::from(back);
+        if clock + back > end {
+            errors.push(format!(
+                "team {} returns at {} s after the end of {}",
+                route.team,
+                clock + back,
+                route.day
+            ));
+        }
+    }
+    Evaluation {
+        prize,
+        travel_s: travel,
+        visits,
+        feasible: errors.is_empty(),
+        errors,
+    }
+}
+
+/// Upper bound on the prize any plan can serve: a fractional knapsack over the team-days'
+/// minutes in which each eligible site weighs its service plus its cheapest way in (the nearest
+/// other site or base it could come from). Valid because every served site uses at least that
+/// much of its route's time.
+pub fn upper_bound(p: &Problem) -> f64 {
+    let capacity: f64 = p.routes.iter().map(|r| f64::from(r.end - r.start)).sum();
+    let n = p.n_sites();
+    let mut items: Vec<(f64, f64)> = (0..n)
+        .filter(|&s| !p.eligible[s].is_empty() && p.prize[s] > 0)
+        .map(|s| {
+            let node = p.site_node(s);
+            let from_bases = p.eligible[s]
+                .iter()
+                .map(|&r| p.t(p.routes[r].base, node))
+                .min()
+                .unwrap_or(0);
+            let from_sites = (0..n)
+                .filter(|&o| o != s)
+                .map(|o| p.t(p.site_node(o), node))
+                .min()
+                .unwrap_or(u32::MAX);
+            let weight = f64::from(p.service[s] + from_bases.min(from_sites));
+            (p.prize[s] as f64 / 1000.0, weight)
+        })
+        .collect();
+    items.sort_by(|a, b| (b.0 / b.1.max(1e-9)).total_cmp(&(a.0 / a.1.max(1e-9))));
+    let (mut left, mut bound) = (capacity, 0.0);
+    for (prize, weight) in items {
+        if weight <= left {
+            left -= weight;
+            bound += prize;
+        } else {
+            bound += prize * left / weight;
+            break;
+        }
+    }
+    bound
+}

@@ -1,0 +1,16 @@
+//! The weekly planner: a Team Orienteering Problem with Time Windows (pure: no database, no HTTP).
+//!
+//! Each team-day is one route from the team's base back to it within the day's hours. A site has
+//! a prize (its priority), a service time and per-day windows that must contain the whole service;
+//! waiting is allowed. The objective is lexicographic: the most prize served, then the least
+//! travel. The exchange format (`shared/bench/instance-format.md`) is the input of `jemput solve`.
+//!
+//! Arithmetic is exact: seconds as `u32`, prizes as integer thousandths.
+
+mod check;
+mod problem;
+mod search;
+
+pub use check::{Evaluation, evaluate, upper_bound};
+pub use problem::{Instance, Plan, PlanRoute, PlanStop, Problem, ProblemError};
+pub use search::{Options, Outcome, solve};

@@ -1,0 +1,359 @@
+//! The exchange format and its preprocessing into integer arrays.
+
+use serde::{Deserialize, Serialize};
+
+pub const EARTH_RADIUS_KM: f64 = 6371.0;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Instance {
+    #[serde(default)]
+    pub name: String,
+    pub speed_kmh: f64,
+    pub road_factor: f64,
+    pub teams: Vec<InstanceTeam>,
+    pub sites: Vec<InstanceSite>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Point {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct InstanceTeam {
+    pub id: String,
+    pub base: Point,
+    pub days: Vec<TeamDay>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct TeamDay {
+    pub day: String,
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct InstanceSite {
+    pub id: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub service_min: f64,
+    pub priority: f64,
+    #[serde(default)]
+    pub windows: Option<Vec<Window>>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Window {
+    pub day: String,
+    pub open: String,
+    pub close: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Plan {
+    pub routes: Vec<PlanRoute>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PlanRoute {
+    pub team: String,
+    pub day: String,
+    pub stops: Vec<PlanStop>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PlanStop {
+    pub site: String,
+    pub arrive: String,
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProblemError {
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// One team-day.
+#[derive(Debug, Clone)]
+pub struct RouteSpec {
+    pub team: usize,
+    pub day: String,
+    /// Node index of the team's base.
+    pub base: usize,
+    pub start: u32,
+    pub end: u32,
+}
+
+/// The instance as integer arrays. Nodes: the teams' bases (in team order), then the sites.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub name: String,
+    pub team_ids: Vec<String>,
+    pub site_ids: Vec<String>,
+    pub service: Vec<u32>,
+    /// Prize in thousandths of a priority point.
+    pub prize: Vec<i64>,
+    pub routes: Vec<RouteSpec>,
+    n_nodes: usize,
+    n_teams: usize,
+    matrix: Vec<u32>,
+    /// Per (site, route): index into `windows` (0 = not eligible).
+    window_index: Vec<u32>,
+    /// Start-time windows `[lo, hi]` already clipped to what a route can reach and return from.
+    windows: Vec<Vec<(u32, u32)>>,
+    /// Per site, the routes it is eligible for.
+    pub eligible: Vec<Vec<usize>>,
+}
+
+/// `HH:MM` or `HH:MM:SS` → seconds after midnight.
+pub fn parse_hms(s: &str) -> Result<u32, String> {
+    let parts: Vec<&str> = s.trim().split(':').collect();
+    if parts.len() < 2 || parts.len() > 3 {
+        return Err(format!("jam tidak sah {s:?}"));
+    }
+    let mut total = 0u32;
+    for (i, p) in parts.iter().enumerate() {
+        let v: u32 = p.parse().map_err(|_| format!("jam tidak sah {s:?}"))?;
+        total += v * [3600, 60, 1][i];
+    }
+    Ok(total)
+}
+
+pub fn format_hms(sec: u32) -> String {
+    let (h, m, s) = (sec / 3600, (sec % 3600) / 60, sec % 60);
+    if s == 0 {
+        format!("{h:02}:{m:02}")
+    } else {
+        format!("{h:02}:{m:02}:{s:02}")
+    }
+}
+
+/// Great-circle km, computed exactly as `shared/bench/evaluate.py` does so both agree to the second.
+pub fn haversine_km(lat_a: f64, lon_a: f64, lat_b: f64, lon_b: f64) -> f64 {
+    let (lat1, lon1, lat2, lon2) = (
+        lat_a.to_radians(),
+        lon_a.to_radians(),
+        lat_b.to_radians(),
+        lon_b.to_radians(),
+    );
+    let h = ((lat2 - lat1) / 2.0).sin().powi(2)
+        + lat1.cos() * lat2.cos() * ((lon2 - lon1) / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * h.sqrt().asin()
+}
+
+/// Python's `round()` (half to even) on a non-negative float.
+fn round_half_even(x: f64) -> u32 {
+    let r = x.round();
+    let v = if x.fract() == 0.5 && (r as u64) % 2 == 1 {
+        r - 1.0
+    } else {
+        r
+    };
+    v as u32
+}
+
+impl Problem {
+    pub fn from_instance(inst: &Instance) -> Result<Self, ProblemError> {
+        let bad = |m: String| ProblemError::Invalid(m);
+        if !(inst.speed_kmh > 0.0 && inst.speed_kmh.is_finite())
+            || !(inst.road_factor > 0.0 && inst.road_factor.is_finite())
+        {
+            return Err(bad("speed_kmh dan road_factor harus > 0".into()));
+        }
+        let n_teams = inst.teams.len();
+        let mut coords: Vec<(f64, f64)> = inst
+            .teams
+            .iter()
+            .map(|t| (t.base.lat, t.base.lon))
+            .collect();
+        coords.extend(inst.sites.iter().map(|s| (s.lat, s.lon)));
+        for (lat, lon) in &coords {
+            crate::domain::Coordinate::new(*lat, *lon).map_err(bad)?;
+        }
+        let n_nodes = coords.len();
+        let mut matrix = vec![0u32; n_nodes * n_nodes];
+        for i in 0..n_nodes {
+            for j in i + 1..n_nodes {
+                let km = haversine_km(coords[i].0, coords[i].1, coords[j].0, coords[j].1);
+                let t = round_half_even(km * inst.road_factor / inst.speed_kmh * 3600.0);
+                matrix[i * n_nodes + j] = t;
+                matrix[j * n_nodes + i] = t;
+            }
+        }
+        let mut routes = Vec::new();
+        for (ti, team) in inst.teams.iter().enumerate() {
+            for d in &team.days {
+                let start = parse_hms(&d.start).map_err(bad)?;
+                let end = parse_hms(&d.end).map_err(bad)?;
+                if end <= start {
+                    return Err(bad(format!(
+                        "tim {}: hari {} berakhir sebelum mulai",
+                        team.id, d.day
+                    )));
+                }
+                routes.push(RouteSpec {
+                    team: ti,
+                    day: d.day.clone(),
+                    base: ti,
+                    start,
+                    end,
+                });
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for s in &inst.sites {
+            if !seen.insert(s.id.as_str()) {
+                return Err(bad(format!("situs {} muncul dua kali", s.id)));
+            }
+            if !(s.service_min >= 0.0 && s.service_min.is_finite())
+                || !(s.priority >= 0.0 && s.priority.is_finite())
+            {
+                return Err(bad(format!(
+                    "situs {}: service_min dan priority harus ≥ 0",
+                    s.id
+                )));
+            }
+        }
+        let service: Vec<u32> = inst
+            .sites
+            .iter()
+            .map(|s| (s.service_min * 60.0).round() as u32)
+            .collect();
+        let prize: Vec<i64> = inst
+            .sites
+            .iter()
+            .map(|s| (s.priority * 1000.0).round() as i64)
+            .collect();
+        let n_sites = inst.sites.len();
+        let n_routes = routes.len();
+        let mut window_index = vec![0u32; n_sites * n_routes];
+        let mut windows: Vec<Vec<(u32, u32)>> = vec![Vec::new()];
+        let mut eligible = vec![Vec::new(); n_sites];
+        for (i, site) in inst.sites.iter().enumerate() {
+            let node = n_teams + i;
+            for (r, route) in routes.iter().enumerate() {
+                let to = matrix[route.base * n_nodes + node];
+                let back = matrix[node * n_nodes + route.base];
+                let lo_bound = route.start + to;
+                let Some(hi_bound) = route.end.checked_sub(service[i] + back) else {
+                    continue;
+                };
+                let mut w: Vec<(u32, u32)> = match &site.windows {
+                    None => vec![(route.start, route.end.saturating_sub(service[i]))],
+                    Some(list) if list.is_empty() => {
+                        vec![(route.start, route.end.saturating_sub(service[i]))]
+                    }
+                    Some(list) => {
+                        let mut out = Vec::new();
+                        for win in list.iter().filter(|w| w.day == route.day) {
+                            let open = parse_hms(&win.open).map_err(bad)?;
+                            let close = parse_hms(&win.close).map_err(bad)?;
+                            if let Some(latest) = close.checked_sub(service[i]) {
+                                out.push((open, latest));
+                            }
+                        }
+                        out
+                    }
+                };
+                w = w
+                    .into_iter()
+                    .map(|(a, b)| (a.max(lo_bound), b.min(hi_bound)))
+                    .filter(|(a, b)| a <= b)
+                    .collect();
+                w.sort_unstable();
+                let mut merged: Vec<(u32, u32)> = Vec::with_capacity(w.len());
+                for (a, b) in w {
+                    match merged.last_mut() {
+                        Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                        _ => merged.push((a, b)),
+                    }
+                }
+                if !merged.is_empty() {
+                    window_index[i * n_routes + r] = windows.len() as u32;
+                    windows.push(merged);
+                    eligible[i].push(r);
+                }
+            }
+        }
+        Ok(Problem {
+            name: inst.name.clone(),
+            team_ids: inst.teams.iter().map(|t| t.id.clone()).collect(),
+            site_ids: inst.sites.iter().map(|s| s.id.clone()).collect(),
+            service,
+            prize,
+            routes,
+            n_nodes,
+            n_teams,
+            matrix,
+            window_index,
+            windows,
+            eligible,
+        })
+    }
+
+    pub fn n_sites(&self) -> usize {
+        self.site_ids.len()
+    }
+
+    pub fn site_node(&self, site: usize) -> usize {
+        self.n_teams + site
+    }
+
+    /// Travel seconds between two nodes.
+    #[inline]
+    pub fn t(&self, a: usize, b: usize) -> u32 {
+        self.matrix[a * self.n_nodes + b]
+    }
+
+    /// Start-time windows of `site` on `route`; empty when the pair is not eligible.
+    #[inline]
+    pub fn windows(&self, site: usize, route: usize) -> &[(u32, u32)] {
+        &self.windows[self.window_index[site * self.routes.len() + route] as usize]
+    }
+}
+
+/// The earliest start at or after `t` inside `w`.
+#[inline]
+pub fn first_fit(t: u32, w: &[(u32, u32)]) -> Option<u32> {
+    w.iter().find(|(_, hi)| t <= *hi).map(|(lo, _)| t.max(*lo))
+}
+
+/// The latest start at or before `t` inside `w`.
+#[inline]
+pub fn last_fit(t: u32, w: &[(u32, u32)]) -> Option<u32> {
+    w.iter()
+        .rev()
+        .find(|(lo, _)| *lo <= t)
+        .map(|(_, hi)| t.min(*hi))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn travel_matches_the_reference_evaluator() {
+        // evaluate.py gives 41.600970011278925 km and round(km * 1.3 / 30 * 3600) = 6490 s.
+        let km = haversine_km(-8.1647, 113.7180, -8.2547, 113.3511);
+        assert!((km - 41.600970011278925).abs() < 1e-9, "{km}");
+        assert_eq!(round_half_even(km * 1.3 / 30.0 * 3600.0), 6490);
+        assert_eq!(round_half_even(2.5), 2);
+        assert_eq!(round_half_even(3.5), 4);
+        assert_eq!(round_half_even(1612.4), 1612);
+    }
+
+    #[test]
+    fn windows_fit_forwards_and_backwards() {
+        let w = [(100, 200), (300, 400)];
+        assert_eq!(first_fit(50, &w), Some(100));
+        assert_eq!(first_fit(250, &w), Some(300));
+        assert_eq!(first_fit(401, &w), None);
+        assert_eq!(last_fit(250, &w), Some(200));
+        assert_eq!(last_fit(99, &w), None);
+    }
+}
