@@ -14,3 +14,6 @@ mod search;
 pub use check::{Evaluation, evaluate, upper_bound};
 pub use problem::{Instance, Plan, PlanRoute, PlanStop, Problem, ProblemError};
 pub use search::{Options, Outcome, solve};
+
+#[cfg(test)]
+mod tests;

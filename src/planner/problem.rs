@@ -160,9 +160,8 @@ fn round_half_even(x: f64) -> u32 {
 impl Problem {
     pub fn from_instance(inst: &Instance) -> Result<Self, ProblemError> {
         let bad = |m: String| ProblemError::Invalid(m);
-        if !(inst.speed_kmh > 0.0 && inst.speed_kmh.is_finite())
-            || !(inst.road_factor > 0.0 && inst.road_factor.is_finite())
-        {
+        let positive = |x: f64| x > 0.0 && x.is_finite();
+        if !positive(inst.speed_kmh) || !positive(inst.road_factor) {
             return Err(bad("speed_kmh dan road_factor harus > 0".into()));
         }
         let n_teams = inst.teams.len();
@@ -210,9 +209,8 @@ impl Problem {
             if !seen.insert(s.id.as_str()) {
                 return Err(bad(format!("situs {} muncul dua kali", s.id)));
             }
-            if !(s.service_min >= 0.0 && s.service_min.is_finite())
-                || !(s.priority >= 0.0 && s.priority.is_finite())
-            {
+            let non_negative = |x: f64| x >= 0.0 && x.is_finite();
+            if !non_negative(s.service_min) || !non_negative(s.priority) {
                 return Err(bad(format!(
                     "situs {}: service_min dan priority harus ≥ 0",
                     s.id
