@@ -27,14 +27,7 @@ pub async fn connect_and_migrate(settings: &Settings) -> Result<DatabaseConnecti
 
 pub async fn bind(settings: &Settings, db: DatabaseConnection) -> std::io::Result<Server> {
     let addr = SocketAddr::new(settings.server.host, settings.server.port);
-    Server::bind(
-        addr,
-        AppState {
-            db,
-            priority: std::sync::Arc::new(settings.priority.clone()),
-        },
-    )
-    .await
+    Server::bind(addr, state(settings, db)).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -54,4 +47,13 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+pub fn state(settings: &Settings, db: DatabaseConnection) -> AppState {
+    AppState {
+        db,
+        priority: std::sync::Arc::new(settings.priority.clone()),
+        planner: std::sync::Arc::new(settings.planner.clone()),
+        max_body_bytes: settings.server.max_body_bytes,
+    }
 }

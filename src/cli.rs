@@ -75,6 +75,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Plan a week for the teams of a region's kabupaten/kota and store it as a draft.
+    Plan {
+        /// Region code (kabupaten/kota or below), e.g. 35.09.
+        #[arg(long)]
+        region: String,
+        /// ISO week, e.g. 2026-W48 (default: next week).
+        #[arg(long)]
+        week: Option<String>,
+        /// Seconds of search (default from config: planner.time_limit_s).
+        #[arg(long)]
+        time_limit: Option<f64>,
+        /// Seed (default from config: planner.seed).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print the stored plan as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Solve a planning instance in the exchange format (shared/bench/instance-format.md); the plan
     /// goes to stdout as JSON, a summary line to stderr.
     Solve {
@@ -87,6 +105,9 @@ pub enum Command {
         /// Seed of the search; the same seed and limit give the same plan.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Search threads (the plan depends on the seed and this number, not on timing).
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
     },
     /// Serve the HTTP API.
     Serve {
@@ -105,9 +126,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         instance,
         time_limit,
         seed,
+        workers,
     } = &cli.command
     {
-        return solve(instance, *time_limit, *seed);
+        return solve(instance, *time_limit, *seed, *workers);
     }
     let mut settings = Settings::load()?;
     telemetry::init(&settings.log);
@@ -183,6 +205,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Solve { .. } => unreachable!("handled before configuration is loaded"),
+        Command::Plan {
+            region,
+            week,
+            time_limit,
+            seed,
+            json,
+        } => {
+            let region = RegionCode::parse(&region).map_err(anyhow::Error::msg)?;
+            let week =
+                week.unwrap_or_else(|| crate::priority::next_week(chrono::Utc::now().date_naive()));
+            let db = app::connect_migrated(&settings).await?;
+            let options = crate::planning::PlanOptions {
+                time_limit_s: time_limit,
+                seed,
+                sites: Vec::new(),
+            };
+            let id = crate::planning::plan_week(
+                &db,
+                &settings.priority,
+                &settings.planner,
+                &region,
+                &week,
+                &options,
+            )
+            .await?;
+            let view = crate::planning::view(&db, id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("plan {id} vanished"))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                print_plan(&view);
+            }
+            Ok(())
+        }
         Command::Serve { port, host } => {
             if let Some(p) = port {
                 settings.server.port = p;
@@ -259,6 +316,8 @@ pub const DEMO_FILES: &[(Dataset, &str)] = &[
 ];
 
 pub const DEMO_KABUPATEN: &str = "35.09";
+/// Search seconds for the demo's plan.
+pub const DEMO_PLAN_SECONDS: f64 = 3.0;
 
 #[derive(Debug, Serialize)]
 pub struct DemoReport {
@@ -269,6 +328,64 @@ pub struct DemoReport {
     pub coverage: Vec<queries::IndicatorCoverage>,
     /// The top 10 sites of Jember for next week.
     pub priorities: ranking::Ranking,
+    /// Next week's plan for the four teams.
+    pub plan: crate::planning::PlanView,
+}
+
+pub fn print_plan(v: &crate::planning::PlanView) {
+    println!(
+        "Rencana #{} {} minggu {} (versi {}, {}): {} kunjungan, prioritas {:.1} dari batas atas {:.1} ({:.0}%), perjalanan {:.1} jam",
+        v.id,
+        v.region,
+        v.week,
+        v.version,
+        v.status,
+        v.totals.visits,
+        v.totals.priority_served,
+        v.totals.upper_bound,
+        v.totals.share_of_bound * 100.0,
+        v.totals.travel_s as f64 / 3600.0
+    );
+    let mut team = String::new();
+    for r in &v.routes {
+        if r.team != team {
+            println!("\n{} (markas: {})", r.team, r.base.name);
+            team = r.team.clone();
+        }
+        println!(
+            "  {}  kembali {}  perjalanan {} menit",
+            r.day,
+            r.back_at,
+            r.travel_s / 60
+        );
+        for s in &r.stops {
+            let part = if s.parts > 1 {
+                format!(" (bagian {}/{})", s.part, s.parts)
+            } else {
+                String::new()
+            };
+            let people: Vec<String> = s
+                .people
+                .iter()
+                .map(|(k, n)| format!("{k} {n:.0}"))
+                .collect();
+            println!(
+                "    {}-{}  {:<10} {}{}  [{}]",
+                s.start,
+                s.end,
+                s.kind,
+                s.name,
+                part,
+                people.join(", ")
+            );
+        }
+    }
+    if !v.unscheduled.is_empty() {
+        println!("\nTidak terjadwal (prioritas tertinggi):");
+        for u in v.unscheduled.iter().take(5) {
+            println!("  {:<40} {}", u.name, u.text_id);
+        }
+    }
 }
 
 pub fn print_ranking(r: &ranking::Ranking, lang: crate::priority::Language) {
@@ -309,6 +426,24 @@ pub async fn run_demo(settings: &Settings, data_dir: &Path) -> anyhow::Result<De
     let priorities = ranking::rank_region(&db, &settings.priority, &kab, &week, &[], 10)
         .await?
         .expect("the demo kabupaten was just imported");
+    // A shorter search than the default keeps `demo` quick; `jemput plan` uses the configured limit.
+    let options = crate::planning::PlanOptions {
+        time_limit_s: Some(settings.planner.time_limit_s.min(DEMO_PLAN_SECONDS)),
+        seed: None,
+        sites: Vec::new(),
+    };
+    let plan_id = crate::planning::plan_week(
+        &db,
+        &settings.priority,
+        &settings.planner,
+        &kab,
+        &week,
+        &options,
+    )
+    .await?;
+    let plan = crate::planning::view(&db, plan_id)
+        .await?
+        .expect("the plan was just stored");
     Ok(DemoReport {
         database: crate::config::redact_url(&settings.database.url),
         changed: imports.iter().any(|(_, s)| s.changed()),
@@ -316,6 +451,7 @@ pub async fn run_demo(settings: &Settings, data_dir: &Path) -> anyhow::Result<De
         counts: queries::counts(&db, &kab).await?,
         coverage: queries::coverage_for(&db, &kab, year).await?,
         priorities,
+        plan,
     })
 }
 
@@ -380,6 +516,8 @@ async fn demo(settings: &Settings, data_dir: &Path, json: bool) -> anyhow::Resul
     }
     println!();
     print_ranking(&report.priorities, crate::priority::Language::Id);
+    println!();
+    print_plan(&report.plan);
     if report.changed {
         println!(
             "\nSelesai. Jalankan `cargo run --release -- serve` lalu buka http://127.0.0.1:8080/api/v1/regions/35.09"
@@ -392,7 +530,7 @@ async fn demo(settings: &Settings, data_dir: &Path, json: bool) -> anyhow::Resul
     Ok(())
 }
 
-fn solve(path: &Path, time_limit: f64, seed: u64) -> anyhow::Result<()> {
+fn solve(path: &Path, time_limit: f64, seed: u64, workers: usize) -> anyhow::Result<()> {
     use crate::planner;
     if !(time_limit > 0.0 && time_limit.is_finite()) {
         anyhow::bail!("--time-limit harus > 0");
@@ -403,9 +541,8 @@ fn solve(path: &Path, time_limit: f64, seed: u64) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{}: instance tidak sah: {e}", path.display()))?;
     let problem = planner::Problem::from_instance(&instance)?;
     let options = planner::Options {
-        time_limit: std::time::Duration::from_secs_f64(time_limit),
-        seed,
-        max_ticks: None,
+        workers: workers.max(1),
+        ..planner::Options::new(std::time::Duration::from_secs_f64(time_limit), seed)
     };
     let outcome = planner::solve(&problem, &options);
     let check = planner::evaluate(&instance, &problem, &outcome.plan);

@@ -44,6 +44,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub import: ImportSettings,
     pub priority: crate::priority::Params,
+    pub planner: crate::planner::week::WeekSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -194,6 +195,7 @@ impl Settings {
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| ConfigError(format!("log.level: {e}")))?;
         self.priority.validate().map_err(ConfigError)?;
+        self.planner.validate().map_err(ConfigError)?;
         Ok(())
     }
 }

@@ -12,6 +12,7 @@ pub mod http;
 pub mod import;
 pub mod importer;
 pub mod planner;
+pub mod planning;
 pub mod priority;
 pub mod ranking;
 pub mod store;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_foundation;
 mod m20261122_000002_visit_outcomes;
+mod m20261122_000003_plans;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_visit_outcomes::Migration),
+            Box::new(m20261122_000003_plans::Migration),
         ]
     }
 }

@@ -12,6 +12,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
+    /// Valid, but the current state cannot honour it.
+    #[error("{0}")]
+    Conflict(String),
     #[error("database busy")]
     Unavailable,
     #[error("internal error: {0}")]
@@ -45,6 +48,7 @@ impl ApiError {
         match self {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -80,6 +84,12 @@ impl ApiError {
     }
 }
 
+/// A body that is not the JSON a route expects (for bodies read as bytes first).
+#[derive(Debug)]
+pub struct BadJson(pub String);
+
+impl warp::reject::Reject for BadJson {}
+
 /// Map warp's own rejections (no route matched, wrong method, body problems) into the envelope.
 pub async fn recover(rejection: Rejection) -> Result<Response, std::convert::Infallible> {
     let (status, code, message) = if rejection.is_not_found() {
@@ -87,6 +97,13 @@ pub async fn recover(rejection: Rejection) -> Result<Response, std::convert::Inf
             StatusCode::NOT_FOUND,
             "not_found",
             "Alamat tidak ditemukan / no such route".to_string(),
+        )
+    } else if let Some(BadJson(e)) = rejection.find::<BadJson>() {
+        // Before "method not allowed": the route matched, its body did not.
+        (
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("Isi JSON tidak sah / invalid JSON body: {e}"),
         )
     } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
         (

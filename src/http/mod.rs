@@ -17,6 +17,8 @@ use sea_orm::DatabaseConnection;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub priority: std::sync::Arc<crate::priority::Params>,
+    pub planner: std::sync::Arc<crate::planner::week::WeekSettings>,
+    pub max_body_bytes: u64,
 }
 
 /// A bound server: tests read the port, `serve` runs it until a shutdown signal.

@@ -9,6 +9,7 @@ use warp::{Filter, Reply};
 use super::AppState;
 use super::error::{ApiError, recover};
 use crate::domain::{RegionCode, SiteKind};
+use crate::planning::{self, PlanError, PlanOptions};
 use crate::ranking::{self, RankError};
 use crate::store::{self, queries};
 
@@ -55,6 +56,47 @@ pub fn routes(state: AppState) -> warp::filters::BoxedFilter<(impl Reply + use<>
         .and_then(
             |id: i64, q: Query, s: AppState| async move { reply(site_priority(s, id, q).await) },
         );
+    let create_plan = warp::path!("api" / "v1" / "plans")
+        .and(warp::post())
+        .and(warp::body::content_length_limit(state.max_body_bytes))
+        .and(json_body::<PlanRequest>())
+        .and(with_state(state.clone()))
+        .and_then(
+            |body: PlanRequest, s: AppState| async move { reply(create_plan(s, body).await) },
+        );
+    let list_plans = warp::path!("api" / "v1" / "plans")
+        .and(warp::get())
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(|q: Query, s: AppState| async move { reply(list_plans(s, q).await) });
+    let get_plan = warp::path!("api" / "v1" / "plans" / String)
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .and_then(|id: String, s: AppState| async move { reply(get_plan(s, id).await) });
+    let put_pins = warp::path!("api" / "v1" / "plans" / i64 / "pins")
+        .and(warp::put())
+        .and(warp::body::content_length_limit(state.max_body_bytes))
+        .and(json_body::<PinsRequest>())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, body: PinsRequest, s: AppState| async move {
+            reply(put_pins(s, id, body).await)
+        });
+    let get_pins = warp::path!("api" / "v1" / "plans" / i64 / "pins")
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, s: AppState| async move { reply(get_pins(s, id).await) });
+    let replan = warp::path!("api" / "v1" / "plans" / i64 / "replan")
+        .and(warp::post())
+        .and(warp::body::content_length_limit(state.max_body_bytes))
+        .and(json_or_empty::<ReplanRequest>())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, body: ReplanRequest, s: AppState| async move {
+            reply(replan(s, id, body).await)
+        });
+    let publish = warp::path!("api" / "v1" / "plans" / i64 / "publish")
+        .and(warp::post())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, s: AppState| async move { reply(publish(s, id).await) });
     let teams = warp::path!("api" / "v1" / "teams")
         .and(warp::get())
         .and(with_state(state))
@@ -69,6 +111,20 @@ pub fn routes(state: AppState) -> warp::filters::BoxedFilter<(impl Reply + use<>
         .or(priorities)
         .unify()
         .or(site_priority)
+        .unify()
+        .or(create_plan)
+        .unify()
+        .or(get_plan)
+        .unify()
+        .or(list_plans)
+        .unify()
+        .or(put_pins)
+        .unify()
+        .or(get_pins)
+        .unify()
+        .or(replan)
+        .unify()
+        .or(publish)
         .unify()
         .recover(recover)
         .unify()
@@ -159,6 +215,213 @@ async fn site_priority(s: AppState, id: i64, q: Query) -> Result<Response, ApiEr
             ))
         })?;
     Ok(json(&item))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanRequest {
+    region: String,
+    week: Option<String>,
+    time_limit_s: Option<f64>,
+    seed: Option<u64>,
+    /// Sites the coordinator wants considered even outside the top candidates.
+    #[serde(default)]
+    sites: Vec<i64>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PinsRequest {
+    pins: Vec<planning::PinInput>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplanRequest {
+    time_limit_s: Option<f64>,
+    seed: Option<u64>,
+    /// Days before this date count as worked (default: today in the region's time zone).
+    as_of: Option<chrono::NaiveDate>,
+}
+
+/// A JSON body. Read as bytes and rejected with our own error, so that a bad body on a path that
+/// other methods also serve answers 400 rather than warp's preferred 405.
+fn json_body<T: serde::de::DeserializeOwned + Send>()
+-> impl Filter<Extract = (T,), Error = warp::Rejection> + Clone {
+    warp::body::bytes().and_then(|body: bytes::Bytes| async move {
+        serde_json::from_slice(&body)
+            .map_err(|e| warp::reject::custom(super::error::BadJson(e.to_string())))
+    })
+}
+
+/// A JSON body, or none at all (then the type's default): `POST .../replan` needs no options.
+fn json_or_empty<T: serde::de::DeserializeOwned + Default + Send>()
+-> impl Filter<Extract = (T,), Error = warp::Rejection> + Clone {
+    warp::body::bytes().and_then(|body: bytes::Bytes| async move {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(T::default());
+        }
+        serde_json::from_slice(&body)
+            .map_err(|e| warp::reject::custom(super::error::BadJson(e.to_string())))
+    })
+}
+
+fn time_limit_param(t: Option<f64>) -> Result<(), ApiError> {
+    match t {
+        Some(t) if !(t > 0.0 && t <= MAX_PLAN_SECONDS) => Err(ApiError::BadRequest(format!(
+            "time_limit_s: 0..{MAX_PLAN_SECONDS}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+pub const MAX_PLAN_SECONDS: f64 = 120.0;
+
+impl From<PlanError> for ApiError {
+    fn from(e: PlanError) -> Self {
+        match e {
+            PlanError::BadRequest(m) => ApiError::BadRequest(m),
+            PlanError::NotFound(m) => ApiError::NotFound(m),
+            PlanError::Conflict(m) => ApiError::Conflict(m),
+            PlanError::Store(e) => e.into(),
+            PlanError::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+/// POST /api/v1/plans — plan a week and store it as a draft (201 with the plan).
+async fn create_plan(s: AppState, body: PlanRequest) -> Result<Response, ApiError> {
+    let region = region_param(&body.region, "region")?;
+    time_limit_param(body.time_limit_s)?;
+    let week = body
+        .week
+        .filter(|w| !w.trim().is_empty())
+        .unwrap_or_else(|| crate::priority::next_week(chrono::Utc::now().date_naive()));
+    let options = PlanOptions {
+        time_limit_s: body.time_limit_s,
+        seed: body.seed,
+        sites: body.sites,
+    };
+    let id = planning::plan_week(&s.db, &s.priority, &s.planner, &region, &week, &options).await?;
+    let view = planning::view(&s.db, id)
+        .await?
+        .ok_or_else(|| ApiError::Internal("stored plan vanished".into()))?;
+    Ok(
+        warp::reply::with_status(warp::reply::json(&view), warp::http::StatusCode::CREATED)
+            .into_response(),
+    )
+}
+
+/// GET /api/v1/plans?region=&week= — the versions of a region's weekly plans, newest first.
+async fn list_plans(s: AppState, q: Query) -> Result<Response, ApiError> {
+    let region = region_param(
+        q.get("region").map(String::as_str).unwrap_or_default(),
+        "region",
+    )?;
+    let week = q.get("week").filter(|w| !w.trim().is_empty());
+    if let Some(w) = week {
+        ranking::week_start(w).map_err(ApiError::BadRequest)?;
+    }
+    let items: Vec<serde_json::Value> = crate::store::plans::list(&s.db, region.as_str(), week.map(String::as_str))
+        .await?
+        .into_iter()
+        .map(|p| {
+            serde_json::json!({
+                "id": p.id, "week": p.week, "version": p.version, "status": p.status,
+                "created_at": p.created_at, "published_at": p.published_at, "base_plan_id": p.base_plan_id,
+                "priority_served": p.prize, "upper_bound": p.upper_bound, "visits": p.visits, "travel_s": p.travel_s,
+            })
+        })
+        .collect();
+    Ok(json(&serde_json::json!({ "items": items })))
+}
+
+fn plan_not_found(id: i64) -> ApiError {
+    ApiError::NotFound(format!("Rencana {id} tidak ditemukan / plan not found"))
+}
+
+/// PUT /api/v1/plans/{id}/pins — replace the pins of the plan's region-week.
+async fn put_pins(s: AppState, id: i64, body: PinsRequest) -> Result<Response, ApiError> {
+    let pins = planning::set_pins(&s.db, &s.planner, id, &body.pins).await?;
+    Ok(json(&serde_json::json!({ "plan_id": id, "pins": pins })))
+}
+
+/// GET /api/v1/plans/{id}/pins
+async fn get_pins(s: AppState, id: i64) -> Result<Response, ApiError> {
+    let pins = planning::pins(&s.db, id)
+        .await?
+        .ok_or_else(|| plan_not_found(id))?;
+    Ok(json(&serde_json::json!({ "plan_id": id, "pins": pins })))
+}
+
+/// POST /api/v1/plans/{id}/replan — a new draft version that keeps completed and pinned visits
+/// and moves as few others as it can (201 with the plan and what changed).
+async fn replan(s: AppState, id: i64, body: ReplanRequest) -> Result<Response, ApiError> {
+    time_limit_param(body.time_limit_s)?;
+    let plan = crate::store::plans::load_plan(&s.db, id)
+        .await?
+        .ok_or_else(|| plan_not_found(id))?;
+    let as_of = match body.as_of {
+        Some(d) => d,
+        None => {
+            let tz: chrono_tz::Tz = RegionCode::parse(&plan.region_code)
+                .map(|r| r.time_zone())
+                .unwrap_or("Asia/Jakarta")
+                .parse()
+                .unwrap_or(chrono_tz::Asia::Jakarta);
+            chrono::Utc::now().with_timezone(&tz).date_naive()
+        }
+    };
+    let options = PlanOptions {
+        time_limit_s: body.time_limit_s,
+        seed: body.seed,
+        sites: Vec::new(),
+    };
+    let (new_id, changes) =
+        planning::replan(&s.db, &s.priority, &s.planner, id, as_of, &options).await?;
+    let view = planning::view(&s.db, new_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal("stored plan vanished".into()))?;
+    let mut body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.to_string()))?;
+    body["changes"] =
+        serde_json::to_value(changes).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(
+        warp::reply::with_status(warp::reply::json(&body), warp::http::StatusCode::CREATED)
+            .into_response(),
+    )
+}
+
+/// POST /api/v1/plans/{id}/publish — idempotent: publishing a published plan changes nothing.
+async fn publish(s: AppState, id: i64) -> Result<Response, ApiError> {
+    let changed = planning::publish(&s.db, id).await?;
+    let view = planning::view(&s.db, id)
+        .await?
+        .ok_or_else(|| plan_not_found(id))?;
+    let mut body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.to_string()))?;
+    body["newly_published"] = serde_json::Value::Bool(changed);
+    Ok(json(&body))
+}
+
+/// GET /api/v1/plans/{id} and GET /api/v1/plans/{id}.geojson
+async fn get_plan(s: AppState, raw: String) -> Result<Response, ApiError> {
+    let (id, geo) = match raw.strip_suffix(".geojson") {
+        Some(id) => (id, true),
+        None => (raw.as_str(), false),
+    };
+    let not_found =
+        || ApiError::NotFound(format!("Rencana {raw} tidak ditemukan / plan not found"));
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let view = planning::view(&s.db, id).await?.ok_or_else(not_found)?;
+    if geo {
+        let body = planning::geojson(&view);
+        return Ok(warp::reply::with_header(
+            warp::reply::json(&body),
+            "content-type",
+            "application/geo+json",
+        )
+        .into_response());
+    }
+    Ok(json(&view))
 }
 
 fn region_param(raw: &str, name: &str) -> Result<RegionCode, ApiError> {

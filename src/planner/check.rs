@@ -32,6 +32,8 @@ pub fn evaluate(inst: &Instance, problem: &Problem, plan: &Plan) -> Evaluation {
         .collect();
     let mut used_days = HashSet::new();
     let mut seen_sites = HashSet::new();
+    // Where each site is served, to check pins and frozen days after the routes.
+    let mut served_on: HashMap<usize, (&str, &str)> = HashMap::new();
     let (mut prize, mut travel, mut visits) = (0.0, 0u64, 0usize);
     for route in &plan.routes {
         let Some(&ti) = team_index.get(route.team.as_str()) else {
@@ -67,7 +69,27 @@ pub fn evaluate(inst: &Instance, problem: &Problem, plan: &Plan) -> Evaluation {
             if !seen_sites.insert(si) {
                 errors.push(format!("site {} served twice", stop.site));
             }
+            served_on.insert(si, (route.team.as_str(), route.day.as_str()));
+            if day.frozen
+                && inst.sites[si]
+                    .pin
+                    .as_ref()
+                    .is_none_or(|p| p.team != route.team || p.day != route.day)
+            {
+                errors.push(format!(
+                    "site {} added to frozen day {} of team {}",
+                    stop.site, route.day, route.team
+                ));
+            }
             let site = &inst.sites[si];
+            if let Some(allowed) = &site.teams
+                && !allowed.contains(&route.team)
+            {
+                errors.push(format!(
+                    "site {} may not be served by team {}",
+                    stop.site, route.team
+                ));
+            }
             let next = problem.site_node(si);
             let leg = problem.t(node, next);
             travel += u64::from(leg);
@@ -110,6 +132,16 @@ pub fn evaluate(inst: &Instance, problem: &Problem, plan: &Plan) -> Evaluation {
                 route.team,
                 clock + back,
                 route.day
+            ));
+        }
+    }
+    for (si, site) in inst.sites.iter().enumerate() {
+        if let Some(pin) = &site.pin
+            && served_on.get(&si) != Some(&(pin.team.as_str(), pin.day.as_str()))
+        {
+            errors.push(format!(
+                "site {} is pinned to team {} on {} but is not served there",
+                site.id, pin.team, pin.day
             ));
         }
     }

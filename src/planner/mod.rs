@@ -10,10 +10,14 @@
 mod check;
 mod problem;
 mod search;
+pub mod week;
 
 pub use check::{Evaluation, evaluate, upper_bound};
-pub use problem::{Instance, Plan, PlanRoute, PlanStop, Problem, ProblemError};
-pub use search::{Options, Outcome, solve};
+pub use problem::{
+    Haversine, Instance, InstanceSite, InstanceTeam, Plan, PlanRoute, PlanStop, Problem,
+    ProblemError, TeamDay, TeamDayRef, TravelTimes, Window, parse_hms,
+};
+pub use search::{Options, Outcome, Why, solve, why_unserved};
 
 #[cfg(test)]
 mod tests;

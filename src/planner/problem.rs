@@ -32,6 +32,19 @@ pub struct TeamDay {
     pub day: String,
     pub start: String,
     pub end: String,
+    /// jemput extension: a day already worked (re-planning); only its pinned visits stay on it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub frozen: bool,
+}
+
+/// A team-day named in the exchange format's terms.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct TeamDayRef {
+    pub team: String,
+    pub day: String,
+    /// Position in that route (for `previous`: re-planning starts from the same order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -43,6 +56,17 @@ pub struct InstanceSite {
     pub priority: f64,
     #[serde(default)]
     pub windows: Option<Vec<Window>>,
+    /// jemput extension (peers ignore it): only these teams may serve the site (capabilities).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<Vec<String>>,
+    /// jemput extension: the visit must be served on this team-day (a coordinator's pin or a
+    /// completed visit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<TeamDayRef>,
+    /// jemput extension: the team-day of this visit in the plan being re-planned; moving it away
+    /// counts as a change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<TeamDayRef>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -108,6 +132,45 @@ pub struct Problem {
     windows: Vec<Vec<(u32, u32)>>,
     /// Per site, the routes it is eligible for.
     pub eligible: Vec<Vec<usize>>,
+    /// Per site, the route it is pinned to.
+    pub pinned: Vec<Option<usize>>,
+    /// Per site, its route in the plan being re-planned (all `None` for a fresh plan).
+    pub previous: Vec<Option<usize>>,
+    /// Per site, its position in that previous route.
+    pub previous_seq: Vec<u32>,
+    /// Whether any site has a previous route: then changes are counted.
+    pub replanning: bool,
+}
+
+/// Travel seconds between points, as a full matrix. Haversine × road factor ÷ speed is the one
+/// jemput ships; a road-network engine (OSRM, Valhalla) can implement this trait later.
+pub trait TravelTimes {
+    /// Row-major `n × n` seconds for `points` given as (lat, lon).
+    fn matrix(&self, points: &[(f64, f64)]) -> Vec<u32>;
+}
+
+/// Straight-line distance stretched by a road factor, at a constant speed: the exchange format's
+/// rule, to the second.
+#[derive(Debug, Clone, Copy)]
+pub struct Haversine {
+    pub road_factor: f64,
+    pub speed_kmh: f64,
+}
+
+impl TravelTimes for Haversine {
+    fn matrix(&self, points: &[(f64, f64)]) -> Vec<u32> {
+        let n = points.len();
+        let mut matrix = vec![0u32; n * n];
+        for i in 0..n {
+            for j in i + 1..n {
+                let km = haversine_km(points[i].0, points[i].1, points[j].0, points[j].1);
+                let t = round_half_even(km * self.road_factor / self.speed_kmh * 3600.0);
+                matrix[i * n + j] = t;
+                matrix[j * n + i] = t;
+            }
+        }
+        matrix
+    }
 }
 
 /// `HH:MM` or `HH:MM:SS` → seconds after midnight.
@@ -158,12 +221,25 @@ fn round_half_even(x: f64) -> u32 {
 }
 
 impl Problem {
+    /// Travel by the instance's own rule (haversine × road factor ÷ speed).
     pub fn from_instance(inst: &Instance) -> Result<Self, ProblemError> {
-        let bad = |m: String| ProblemError::Invalid(m);
         let positive = |x: f64| x > 0.0 && x.is_finite();
         if !positive(inst.speed_kmh) || !positive(inst.road_factor) {
-            return Err(bad("speed_kmh dan road_factor harus > 0".into()));
+            return Err(ProblemError::Invalid(
+                "speed_kmh dan road_factor harus > 0".into(),
+            ));
         }
+        Self::with_travel(
+            inst,
+            &Haversine {
+                road_factor: inst.road_factor,
+                speed_kmh: inst.speed_kmh,
+            },
+        )
+    }
+
+    pub fn with_travel(inst: &Instance, travel: &dyn TravelTimes) -> Result<Self, ProblemError> {
+        let bad = |m: String| ProblemError::Invalid(m);
         let n_teams = inst.teams.len();
         let mut coords: Vec<(f64, f64)> = inst
             .teams
@@ -175,16 +251,16 @@ impl Problem {
             crate::domain::Coordinate::new(*lat, *lon).map_err(bad)?;
         }
         let n_nodes = coords.len();
-        let mut matrix = vec![0u32; n_nodes * n_nodes];
-        for i in 0..n_nodes {
-            for j in i + 1..n_nodes {
-                let km = haversine_km(coords[i].0, coords[i].1, coords[j].0, coords[j].1);
-                let t = round_half_even(km * inst.road_factor / inst.speed_kmh * 3600.0);
-                matrix[i * n_nodes + j] = t;
-                matrix[j * n_nodes + i] = t;
-            }
+        let matrix = travel.matrix(&coords);
+        if matrix.len() != n_nodes * n_nodes {
+            return Err(bad(format!(
+                "travel matrix has {} entries, not {}",
+                matrix.len(),
+                n_nodes * n_nodes
+            )));
         }
         let mut routes = Vec::new();
+        let mut frozen = Vec::new();
         for (ti, team) in inst.teams.iter().enumerate() {
             for d in &team.days {
                 let start = parse_hms(&d.start).map_err(bad)?;
@@ -195,6 +271,15 @@ impl Problem {
                         team.id, d.day
                     )));
                 }
+                if routes
+                    .iter()
+                    .any(|r: &RouteSpec| r.team == ti && r.day == d.day)
+                {
+                    return Err(bad(format!(
+                        "tim {}: hari {} muncul dua kali",
+                        team.id, d.day
+                    )));
+                }
                 routes.push(RouteSpec {
                     team: ti,
                     day: d.day.clone(),
@@ -202,6 +287,7 @@ impl Problem {
                     start,
                     end,
                 });
+                frozen.push(d.frozen);
             }
         }
         let mut seen = std::collections::HashSet::new();
@@ -229,12 +315,43 @@ impl Problem {
             .collect();
         let n_sites = inst.sites.len();
         let n_routes = routes.len();
+        let route_of = |r: &Option<TeamDayRef>,
+                        what: &str,
+                        site: &str|
+         -> Result<Option<usize>, ProblemError> {
+            let Some(r) = r else { return Ok(None) };
+            routes
+                .iter()
+                .position(|spec| inst.teams[spec.team].id == r.team && spec.day == r.day)
+                .map(Some)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "situs {site}: {what} ke tim {} hari {} yang tidak bekerja",
+                        r.team, r.day
+                    ))
+                })
+        };
+        let mut pinned = Vec::with_capacity(n_sites);
+        let mut previous = Vec::with_capacity(n_sites);
+        for s in &inst.sites {
+            pinned.push(route_of(&s.pin, "pin", &s.id)?);
+            previous.push(route_of(&s.previous, "previous", &s.id).unwrap_or(None));
+        }
         let mut window_index = vec![0u32; n_sites * n_routes];
         let mut windows: Vec<Vec<(u32, u32)>> = vec![Vec::new()];
         let mut eligible = vec![Vec::new(); n_sites];
         for (i, site) in inst.sites.iter().enumerate() {
             let node = n_teams + i;
             for (r, route) in routes.iter().enumerate() {
+                // A pinned visit goes to its team-day only; a frozen day takes only its pins.
+                if pinned[i].is_some_and(|p| p != r) || (frozen[r] && pinned[i] != Some(r)) {
+                    continue;
+                }
+                if let Some(allowed) = &site.teams
+                    && !allowed.contains(&inst.teams[route.team].id)
+                {
+                    continue;
+                }
                 let to = matrix[route.base * n_nodes + node];
                 let back = matrix[node * n_nodes + route.base];
                 let lo_bound = route.start + to;
@@ -291,6 +408,14 @@ impl Problem {
             window_index,
             windows,
             eligible,
+            replanning: previous.iter().any(Option::is_some),
+            previous_seq: inst
+                .sites
+                .iter()
+                .map(|s| s.previous.as_ref().and_then(|p| p.seq).unwrap_or(u32::MAX))
+                .collect(),
+            pinned,
+            previous,
         })
     }
 

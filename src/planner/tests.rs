@@ -1,5 +1,5 @@
 use super::*;
-use problem::{InstanceSite, InstanceTeam, Point, TeamDay, Window};
+use problem::{InstanceSite, InstanceTeam, Point, TeamDay, TeamDayRef, Window};
 use proptest::prelude::*;
 use std::time::Duration;
 
@@ -22,6 +22,9 @@ prop_compose! {
                     day: DAYS[d].into(), open: hm(open), close: hm((open + len).min(1439)),
                 }).collect())
             },
+            teams: None,
+            pin: None,
+            previous: None,
         }
     }
 }
@@ -32,7 +35,7 @@ prop_compose! {
         InstanceTeam {
             id: format!("tim-{i}"),
             base: Point { lat, lon },
-            days: DAYS[..days].iter().map(|d| TeamDay { day: d.to_string(), start: hm(start), end: hm((start + len).min(1439)) }).collect(),
+            days: DAYS[..days].iter().map(|d| TeamDay { day: d.to_string(), start: hm(start), end: hm((start + len).min(1439)), frozen: false }).collect(),
         }
     }
 }
@@ -54,10 +57,11 @@ fn arb_instance() -> impl Strategy<Value = Instance> {
 }
 
 fn options(seed: u64) -> Options {
+    // Small epochs so that two workers exchange their best several times within the budget.
     Options {
-        time_limit: Duration::from_secs(30),
-        seed,
         max_ticks: Some(100_000),
+        epoch_ticks: Some(20_000),
+        ..Options::new(Duration::from_secs(30), seed)
     }
 }
 
@@ -77,12 +81,163 @@ proptest! {
     }
 
     #[test]
-    fn the_same_seed_gives_the_same_plan(inst in arb_instance(), seed in 0u64..1000) {
+    fn the_same_seed_gives_the_same_plan(inst in arb_instance(), seed in 0u64..1000, workers in 1usize..=2) {
         let p = Problem::from_instance(&inst).unwrap();
-        let a = solve(&p, &options(seed));
-        let b = solve(&p, &options(seed));
+        let o = Options { workers, ..options(seed) };
+        let a = solve(&p, &o);
+        let b = solve(&p, &o);
         prop_assert_eq!(serde_json::to_string(&a.plan).unwrap(), serde_json::to_string(&b.plan).unwrap());
     }
+
+    /// Pins taken from a feasible plan always fit; the next plan (another seed) keeps every one
+    /// on its team-day, and the checker agrees.
+    #[test]
+    fn pins_are_honoured(inst in arb_instance(), seed in 0u64..1000, every in 1usize..4) {
+        let p = Problem::from_instance(&inst).unwrap();
+        let first = solve(&p, &options(seed));
+        let mut pinned = inst.clone();
+        let mut expected = Vec::new();
+        for (k, (route, stop)) in first.plan.routes.iter().flat_map(|r| r.stops.iter().map(move |s| (r, s))).enumerate() {
+            if k % every == 0 {
+                let site = pinned.sites.iter_mut().find(|s| s.id == stop.site).unwrap();
+                site.pin = Some(TeamDayRef { team: route.team.clone(), day: route.day.clone(), seq: None });
+                expected.push((stop.site.clone(), route.team.clone(), route.day.clone()));
+            }
+        }
+        let p2 = Problem::from_instance(&pinned).unwrap();
+        let out = solve(&p2, &options(seed + 1));
+        prop_assert!(out.pin_conflicts.is_empty(), "{:?}", out.pin_conflicts);
+        let check = evaluate(&pinned, &p2, &out.plan);
+        prop_assert!(check.feasible, "{:?}", check.errors);
+        for (site, team, day) in expected {
+            let at = out.plan.routes.iter().find(|r| r.stops.iter().any(|s| s.site == site)).map(|r| (r.team.clone(), r.day.clone()));
+            prop_assert_eq!(at, Some((team, day)));
+        }
+    }
+
+    /// Re-planning an unchanged week from its own plan never loses priority, and changes nothing
+    /// unless it serves more.
+    #[test]
+    fn replanning_changes_nothing_without_a_gain(inst in arb_instance(), seed in 0u64..1000) {
+        let p = Problem::from_instance(&inst).unwrap();
+        let first = solve(&p, &options(seed));
+        let mut again = inst.clone();
+        for route in &first.plan.routes {
+            for (k, stop) in route.stops.iter().enumerate() {
+                let site = again.sites.iter_mut().find(|s| s.id == stop.site).unwrap();
+                site.previous = Some(TeamDayRef { team: route.team.clone(), day: route.day.clone(), seq: Some(k as u32) });
+            }
+        }
+        let p2 = Problem::from_instance(&again).unwrap();
+        let out = solve(&p2, &options(seed + 7));
+        prop_assert!(evaluate(&again, &p2, &out.plan).feasible);
+        prop_assert!(out.prize >= first.prize - 1e-9, "{} < {}", out.prize, first.prize);
+        if (out.prize - first.prize).abs() < 1e-9 {
+            prop_assert_eq!(out.changes, 0);
+            prop_assert!(out.travel_s <= first.travel_s);
+        }
+    }
+}
+
+#[test]
+fn pins_that_cannot_fit_are_named_and_the_rest_is_feasible() {
+    let day = |d: &str| TeamDay {
+        day: d.into(),
+        start: "08:00".into(),
+        end: "12:00".into(),
+        frozen: false,
+    };
+    let site = |id: &str, service: f64| InstanceSite {
+        id: id.into(),
+        lat: -8.17,
+        lon: 113.72,
+        service_min: service,
+        priority: 10.0,
+        windows: None,
+        teams: None,
+        pin: Some(TeamDayRef {
+            team: "tim-1".into(),
+            day: DAYS[0].into(),
+            seq: None,
+        }),
+        previous: None,
+    };
+    let inst = Instance {
+        name: "pins".into(),
+        speed_kmh: 30.0,
+        road_factor: 1.3,
+        teams: vec![InstanceTeam {
+            id: "tim-1".into(),
+            base: Point {
+                lat: -8.16,
+                lon: 113.71,
+            },
+            days: vec![day(DAYS[0]), day(DAYS[1])],
+        }],
+        // Two and a half hours each in a four-hour day: one of them cannot stay.
+        sites: vec![
+            site("a", 150.0),
+            site("b", 150.0),
+            InstanceSite {
+                pin: None,
+                ..site("c", 30.0)
+            },
+        ],
+    };
+    let p = Problem::from_instance(&inst).unwrap();
+    let out = solve(&p, &options(3));
+    assert_eq!(out.pin_conflicts.len(), 1, "{:?}", out.pin_conflicts);
+    let check = evaluate(&inst, &p, &out.plan);
+    assert_eq!(
+        check.errors.len(),
+        1,
+        "only the conflicting pin is reported: {:?}",
+        check.errors
+    );
+    assert!(check.errors[0].contains(&out.pin_conflicts[0]));
+    // A pin to a day the team does not work is refused before solving.
+    let mut bad = inst.clone();
+    bad.sites[2].pin = Some(TeamDayRef {
+        team: "tim-1".into(),
+        day: DAYS[2].into(),
+        seq: None,
+    });
+    assert!(Problem::from_instance(&bad).is_err());
+}
+
+#[test]
+fn a_frozen_day_takes_only_its_pins() {
+    let inst = Instance {
+        name: "frozen".into(),
+        speed_kmh: 30.0,
+        road_factor: 1.3,
+        teams: vec![InstanceTeam {
+            id: "tim-1".into(),
+            base: Point {
+                lat: -8.16,
+                lon: 113.71,
+            },
+            days: vec![TeamDay {
+                day: DAYS[0].into(),
+                start: "08:00".into(),
+                end: "16:00".into(),
+                frozen: true,
+            }],
+        }],
+        sites: vec![InstanceSite {
+            id: "a".into(),
+            lat: -8.17,
+            lon: 113.72,
+            service_min: 30.0,
+            priority: 50.0,
+            windows: None,
+            teams: None,
+            pin: None,
+            previous: None,
+        }],
+    };
+    let p = Problem::from_instance(&inst).unwrap();
+    assert!(solve(&p, &options(1)).plan.routes.is_empty());
 }
 
 #[test]
@@ -101,6 +256,7 @@ fn a_site_that_fits_nowhere_is_never_planned() {
                 day: DAYS[0].into(),
                 start: "08:00".into(),
                 end: "12:00".into(),
+                frozen: false,
             }],
         }],
         sites: vec![
@@ -116,6 +272,9 @@ fn a_site_that_fits_nowhere_is_never_planned() {
                     open: "08:00".into(),
                     close: "12:00".into(),
                 }]),
+                teams: None,
+                pin: None,
+                previous: None,
             },
             // Longer than the working day.
             InstanceSite {
@@ -125,6 +284,9 @@ fn a_site_that_fits_nowhere_is_never_planned() {
                 service_min: 300.0,
                 priority: 90.0,
                 windows: None,
+                teams: None,
+                pin: None,
+                previous: None,
             },
             InstanceSite {
                 id: "c".into(),
@@ -133,6 +295,9 @@ fn a_site_that_fits_nowhere_is_never_planned() {
                 service_min: 60.0,
                 priority: 10.0,
                 windows: None,
+                teams: None,
+                pin: None,
+                previous: None,
             },
         ],
     };

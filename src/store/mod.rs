@@ -3,6 +3,7 @@
 
 pub mod entity;
 pub mod import;
+pub mod plans;
 pub mod queries;
 
 use std::time::Duration;

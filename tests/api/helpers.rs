@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use jemput::config::{Environment, Settings};
-use jemput::http::{AppState, Server};
+use jemput::http::Server;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,10 +79,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     let db = jemput::app::connect_and_migrate(&settings)
         .await
         .expect("connect and migrate");
-    let state = AppState {
-        db: db.clone(),
-        priority: std::sync::Arc::new(settings.priority.clone()),
-    };
+    let state = jemput::app::state(&settings, db.clone());
     let server = Server::bind("127.0.0.1:0".parse().unwrap(), state)
         .await
         .expect("bind port 0");

@@ -5,5 +5,6 @@ mod helpers;
 mod api;
 mod demo;
 mod imports;
+mod plans;
 mod priorities;
 mod process;

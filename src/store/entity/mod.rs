@@ -2,6 +2,9 @@
 
 pub mod coverage_snapshots;
 pub mod indicators;
+pub mod plan_pins;
+pub mod plan_stops;
+pub mod plans;
 pub mod regions;
 pub mod sites;
 pub mod targets;

@@ -1,0 +1,29 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "plan_stops")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub plan_id: i64,
+    pub team_id: i64,
+    pub day: Date,
+    pub seq: i32,
+    pub site_id: i64,
+    pub part: i32,
+    pub parts: i32,
+    pub arrive: String,
+    pub start: String,
+    pub end: String,
+    pub travel_from_prev_s: i32,
+    /// JSON: expected people per indicator for this visit.
+    pub people: String,
+    pub priority: f64,
+    /// Pinned by the coordinator or frozen (a completed day) when this plan was made.
+    pub pinned: bool,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,285 @@
+//! Plans: save a solved week in one transaction, read it back.
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+
+use sea_orm::sea_query::Expr;
+
+use super::entity::{plan_pins, plan_stops, plans, sites, teams, visit_outcomes};
+use super::{StoreError, begin_write};
+
+pub struct NewPlan {
+    pub region_code: String,
+    pub week: String,
+    pub seed: i64,
+    pub prize: f64,
+    pub travel_s: i64,
+    pub upper_bound: f64,
+    pub visits: i32,
+    pub stats: String,
+    pub unscheduled: String,
+    pub base_plan_id: Option<i64>,
+    pub changes: Option<crate::planning::Changes>,
+    pub stops: Vec<NewStop>,
+}
+
+pub struct NewStop {
+    pub team_id: i64,
+    pub day: chrono::NaiveDate,
+    pub seq: i32,
+    pub site_id: i64,
+    pub part: i32,
+    pub parts: i32,
+    pub arrive: String,
+    pub start: String,
+    pub end: String,
+    pub travel_from_prev_s: i32,
+    pub people: String,
+    pub priority: f64,
+    pub pinned: bool,
+}
+
+/// Store a draft; its version is one more than the region-week's last plan.
+pub async fn insert(db: &DatabaseConnection, plan: NewPlan) -> Result<i64, StoreError> {
+    let txn = begin_write(db).await?;
+    let last = plans::Entity::find()
+        .filter(plans::Column::RegionCode.eq(&plan.region_code))
+        .filter(plans::Column::Week.eq(&plan.week))
+        .order_by_desc(plans::Column::Version)
+        .one(&txn)
+        .await?;
+    let saved = plans::ActiveModel {
+        id: sea_orm::ActiveValue::NotSet,
+        region_code: Set(plan.region_code),
+        week: Set(plan.week),
+        status: Set("draft".into()),
+        version: Set(last.map(|p| p.version + 1).unwrap_or(1)),
+        seed: Set(plan.seed),
+        prize: Set(plan.prize),
+        travel_s: Set(plan.travel_s),
+        upper_bound: Set(plan.upper_bound),
+        visits: Set(plan.visits),
+        stats: Set(plan.stats),
+        unscheduled: Set(plan.unscheduled),
+        base_plan_id: Set(plan.base_plan_id),
+        moved: Set(plan.changes.map(|c| c.moved)),
+        added: Set(plan.changes.map(|c| c.added)),
+        dropped: Set(plan.changes.map(|c| c.dropped)),
+        kept: Set(plan.changes.map(|c| c.kept_completed)),
+        created_at: Set(chrono::Utc::now()),
+        published_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    let stops: Vec<plan_stops::ActiveModel> = plan
+        .stops
+        .into_iter()
+        .map(|s| plan_stops::ActiveModel {
+            id: sea_orm::ActiveValue::NotSet,
+            plan_id: Set(saved.id),
+            team_id: Set(s.team_id),
+            day: Set(s.day),
+            seq: Set(s.seq),
+            site_id: Set(s.site_id),
+            part: Set(s.part),
+            parts: Set(s.parts),
+            arrive: Set(s.arrive),
+            start: Set(s.start),
+            end: Set(s.end),
+            travel_from_prev_s: Set(s.travel_from_prev_s),
+            people: Set(s.people),
+            priority: Set(s.priority),
+            pinned: Set(s.pinned),
+        })
+        .collect();
+    if !stops.is_empty() {
+        plan_stops::Entity::insert_many(stops)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(saved.id)
+}
+
+pub struct StoredPlan {
+    pub plan: plans::Model,
+    pub stops: Vec<plan_stops::Model>,
+    pub sites: HashMap<i64, sites::Model>,
+    pub teams: HashMap<i64, teams::Model>,
+}
+
+pub async fn load(db: &DatabaseConnection, id: i64) -> Result<Option<StoredPlan>, StoreError> {
+    let Some(plan) = plans::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let stops = plan_stops::Entity::find()
+        .filter(plan_stops::Column::PlanId.eq(id))
+        .order_by_asc(plan_stops::Column::TeamId)
+        .order_by_asc(plan_stops::Column::Day)
+        .order_by_asc(plan_stops::Column::Seq)
+        .all(db)
+        .await?;
+    let site_ids: Vec<i64> = stops.iter().map(|s| s.site_id).collect();
+    let site_map = sites_by_id(db, &site_ids).await?;
+    let team_map = teams::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    Ok(Some(StoredPlan {
+        plan,
+        stops,
+        sites: site_map,
+        teams: team_map,
+    }))
+}
+
+/// Teams based in a kabupaten/kota.
+pub async fn teams_of(
+    db: &DatabaseConnection,
+    kabupaten: &str,
+) -> Result<Vec<teams::Model>, StoreError> {
+    Ok(teams::Entity::find()
+        .filter(teams::Column::KabupatenCode.eq(kabupaten))
+        .order_by_asc(teams::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Sites by id (for opening hours and addresses).
+pub async fn sites_by_id(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, sites::Model>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(5000) {
+        for s in sites::Entity::find()
+            .filter(sites::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            out.insert(s.id, s);
+        }
+    }
+    Ok(out)
+}
+
+pub async fn load_plan(
+    db: &DatabaseConnection,
+    id: i64,
+) -> Result<Option<plans::Model>, StoreError> {
+    Ok(plans::Entity::find_by_id(id).one(db).await?)
+}
+
+/// (site, day) pairs with a logged visit outcome, for the given sites.
+pub async fn visited_days(
+    db: &DatabaseConnection,
+    site_ids: &[i64],
+) -> Result<std::collections::HashSet<(i64, chrono::NaiveDate)>, StoreError> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in site_ids.chunks(5000) {
+        for v in visit_outcomes::Entity::find()
+            .filter(visit_outcomes::Column::SiteId.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            out.insert((v.site_id, v.visited_on));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn pins_of(
+    db: &DatabaseConnection,
+    region: &str,
+    week: &str,
+) -> Result<Vec<plan_pins::Model>, StoreError> {
+    Ok(plan_pins::Entity::find()
+        .filter(plan_pins::Column::RegionCode.eq(region))
+        .filter(plan_pins::Column::Week.eq(week))
+        .order_by_asc(plan_pins::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Replace a region-week's pins in one transaction.
+pub async fn replace_pins(
+    db: &DatabaseConnection,
+    region: &str,
+    week: &str,
+    pins: &[(i64, i32, i64, chrono::NaiveDate)],
+) -> Result<(), StoreError> {
+    let txn = begin_write(db).await?;
+    plan_pins::Entity::delete_many()
+        .filter(plan_pins::Column::RegionCode.eq(region))
+        .filter(plan_pins::Column::Week.eq(week))
+        .exec(&txn)
+        .await?;
+    let rows: Vec<plan_pins::ActiveModel> = pins
+        .iter()
+        .map(|&(site_id, part, team_id, day)| plan_pins::ActiveModel {
+            id: sea_orm::ActiveValue::NotSet,
+            region_code: Set(region.to_string()),
+            week: Set(week.to_string()),
+            site_id: Set(site_id),
+            part: Set(part),
+            team_id: Set(team_id),
+            day: Set(day),
+        })
+        .collect();
+    if !rows.is_empty() {
+        plan_pins::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Mark a plan published and the week's other published version superseded. `Some(false)` when
+/// it already was published, `None` when there is no such plan.
+pub async fn publish(db: &DatabaseConnection, id: i64) -> Result<Option<bool>, StoreError> {
+    let txn = begin_write(db).await?;
+    let Some(plan) = plans::Entity::find_by_id(id).one(&txn).await? else {
+        return Ok(None);
+    };
+    if plan.status == "published" {
+        return Ok(Some(false));
+    }
+    plans::Entity::update_many()
+        .col_expr(plans::Column::Status, Expr::value("superseded"))
+        .filter(plans::Column::RegionCode.eq(&plan.region_code))
+        .filter(plans::Column::Week.eq(&plan.week))
+        .filter(plans::Column::Status.eq("published"))
+        .exec(&txn)
+        .await?;
+    plans::Entity::update_many()
+        .col_expr(plans::Column::Status, Expr::value("published"))
+        .col_expr(plans::Column::PublishedAt, Expr::value(chrono::Utc::now()))
+        .filter(plans::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Some(true))
+}
+
+/// Plans of a region (and week), newest version first.
+pub async fn list(
+    db: &DatabaseConnection,
+    region: &str,
+    week: Option<&str>,
+) -> Result<Vec<plans::Model>, StoreError> {
+    let mut q = plans::Entity::find().filter(plans::Column::RegionCode.eq(region));
+    if let Some(w) = week {
+        q = q.filter(plans::Column::Week.eq(w));
+    }
+    Ok(q.order_by_desc(plans::Column::Week)
+        .order_by_desc(plans::Column::Version)
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,438 @@
+//! Weekly plans from the database: the Jember demo plan makes sense, and the API validates.
+
+use chrono::Datelike;
+use geo::{Contains, Coord, LineString, MultiPolygon, Point, Polygon};
+use jemput::domain::WeeklyHours;
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+fn multipolygon(geojson: &serde_json::Value) -> MultiPolygon<f64> {
+    let polys = geojson["coordinates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|poly| {
+            let rings: Vec<LineString<f64>> = poly
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|ring| {
+                    ring.as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|p| Coord {
+                            x: p[0].as_f64().unwrap(),
+                            y: p[1].as_f64().unwrap(),
+                        })
+                        .collect()
+                })
+                .collect();
+            Polygon::new(rings[0].clone(), rings[1..].to_vec())
+        });
+    MultiPolygon(polys.collect())
+}
+
+fn minutes(hm: &str) -> u16 {
+    let (h, m) = hm.split_once(':').unwrap();
+    h.parse::<u16>().unwrap() * 60 + m[..2].parse::<u16>().unwrap()
+}
+
+const SCHOOLS: [&str; 8] = ["sd", "mi", "smp", "mts", "sma", "smk", "ma", "slb"];
+
+pub async fn the_jember_demo_plan_makes_sense(app: &TestApp) {
+    let report = app.run_demo().await;
+    let plan = &report.plan;
+    assert!(!plan.routes.is_empty(), "the demo plans some visits");
+    assert!(plan.totals.priority_served > 0.0);
+    assert!(plan.totals.priority_served <= plan.totals.upper_bound + 1e-6);
+
+    let (_, kab) = app.get("/api/v1/regions/35.09?boundary=true").await;
+    let jember = multipolygon(&kab["boundary"]);
+    let (_, teams) = app.get("/api/v1/teams").await;
+    let settings = &app.settings;
+    let mut seen = std::collections::HashSet::new();
+    for route in &plan.routes {
+        // No route leaves the kabupaten: the base and every stop lie inside Jember's boundary.
+        assert!(
+            jember.contains(&Point::new(route.base.lon, route.base.lat)),
+            "{} base outside",
+            route.team
+        );
+        let team = teams["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == route.team_id)
+            .unwrap();
+        let hours = WeeklyHours::parse(team["working_hours"].as_str().unwrap()).unwrap();
+        let day: chrono::NaiveDate = route.day.parse().unwrap();
+        let wd = day.weekday().num_days_from_monday() as usize;
+        let (day_start, mut day_end) = (
+            hours.intervals(wd)[0].0,
+            hours.intervals(wd).last().unwrap().1,
+        );
+        if wd == 4 {
+            day_end = day_end.min(minutes(&settings.planner.friday_end));
+        }
+        // Every team-day ends at its base on time.
+        assert!(
+            minutes(&route.back_at) <= day_end,
+            "{} {} back at {}",
+            route.team,
+            route.day,
+            route.back_at
+        );
+        for stop in &route.stops {
+            assert!(
+                jember.contains(&Point::new(stop.lon, stop.lat)),
+                "{} outside Jember",
+                stop.name
+            );
+            assert!(
+                seen.insert((stop.site_id, stop.part)),
+                "{} planned twice",
+                stop.name
+            );
+            assert!(minutes(&stop.start) >= day_start && minutes(&stop.end) <= day_end);
+            // School visits fall in school hours.
+            if SCHOOLS.contains(&stop.kind.as_str()) {
+                // The site's own hours, or its kind's default.
+                use sea_orm::EntityTrait;
+                let site = jemput::store::entity::sites::Entity::find_by_id(stop.site_id)
+                    .one(&app.db)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let own = (!site.opening_hours.is_empty()).then_some(site.opening_hours.clone());
+                let school = WeeklyHours::parse(
+                    &own.unwrap_or_else(|| settings.planner.default_hours[&stop.kind].clone()),
+                )
+                .unwrap();
+                let fits = school
+                    .intervals(wd)
+                    .iter()
+                    .any(|(o, c)| minutes(&stop.start) >= *o && minutes(&stop.end) <= *c);
+                assert!(
+                    fits,
+                    "{} {} {}-{} outside school hours",
+                    stop.name, route.day, stop.start, stop.end
+                );
+            }
+        }
+    }
+    assert_eq!(
+        plan.unscheduled.len(),
+        20,
+        "the top 20 unscheduled sites get a reason"
+    );
+    assert!(
+        plan.unscheduled
+            .iter()
+            .all(|u| !u.text_id.is_empty() && !u.text_en.is_empty())
+    );
+
+    let (status, body) = app.get(&format!("/api/v1/plans/{}", plan.id)).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["routes"].as_array().unwrap().len(), plan.routes.len());
+    let (status, geo) = app.get(&format!("/api/v1/plans/{}.geojson", plan.id)).await;
+    assert_eq!(status, 200);
+    assert_eq!(geo["type"], "FeatureCollection");
+    let lines = geo["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["geometry"]["type"] == "LineString")
+        .count();
+    assert_eq!(lines, plan.routes.len());
+}
+
+pub async fn plan_requests_are_validated(app: &TestApp) {
+    for (body, status) in [
+        (serde_json::json!({"region": "35.9"}), 400),
+        (serde_json::json!({"region": "35.10"}), 404),
+        (serde_json::json!({"region": "35.09", "week": "next"}), 400),
+        (
+            serde_json::json!({"region": "35.09", "time_limit_s": 0}),
+            400,
+        ),
+        (serde_json::json!({"region": "35.09", "colour": "red"}), 400),
+    ] {
+        let resp = app
+            .client
+            .post(app.url("/api/v1/plans"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let got = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        assert_eq!(got, status, "{body}: {text}");
+        assert!(text.contains("\"error\""), "{text}");
+    }
+    let (status, _) = app.get("/api/v1/plans/999").await;
+    assert_eq!(status, 404);
+    let (status, _) = app.get("/api/v1/plans/abc.geojson").await;
+    assert_eq!(status, 404);
+}
+
+async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut req = app.client.request(method, app.url(path));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+fn stops_of(plan: &serde_json::Value, day: &str) -> Vec<(i64, i64, i64)> {
+    plan["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["day"] == day)
+        .flat_map(|r| {
+            r["stops"].as_array().unwrap().iter().map(move |s| {
+                (
+                    r["team_id"].as_i64().unwrap(),
+                    s["site_id"].as_i64().unwrap(),
+                    s["part"].as_i64().unwrap(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Publish, pin, re-plan mid-week, publish again: completed days stay as they were, pins are
+/// honoured, the answer counts what moved, and versions supersede each other.
+pub async fn pins_replan_and_publish(app: &TestApp) {
+    let report = app.run_demo().await;
+    let first = report.plan.id;
+    let (status, body) = send(
+        app,
+        reqwest::Method::POST,
+        &format!("/api/v1/plans/{first}/publish"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "published");
+    assert_eq!(body["newly_published"], true);
+    let (_, again) = send(
+        app,
+        reqwest::Method::POST,
+        &format!("/api/v1/plans/{first}/publish"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        again["newly_published"], false,
+        "publishing twice changes nothing"
+    );
+
+    let (_, plan) = app.get(&format!("/api/v1/plans/{first}")).await;
+    let monday = jemput::ranking::week_start(plan["week"].as_str().unwrap()).unwrap();
+    let day = |n: i64| (monday + chrono::Duration::days(n)).to_string();
+    // A school or village visit on Tuesday to Thursday, pinned to the same team on another of
+    // those days (same opening hours, and a pin goes into its route first, so it fits).
+    let pinnable = ["sd", "mi", "smp", "mts", "sma", "smk", "ma", "balai_desa"];
+    let (team_id, stop, from_day) = plan["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| [day(1), day(2), day(3)].contains(&r["day"].as_str().unwrap().to_string()))
+        .flat_map(|r| {
+            r["stops"].as_array().unwrap().iter().map(move |s| {
+                (
+                    r["team_id"].as_i64().unwrap(),
+                    s.clone(),
+                    r["day"].as_str().unwrap().to_string(),
+                )
+            })
+        })
+        .find(|(_, s, _)| pinnable.contains(&s["kind"].as_str().unwrap()))
+        .expect("a pinnable visit");
+    let to_day = if from_day == day(2) { day(3) } else { day(2) };
+    let pin = serde_json::json!({"site_id": stop["site_id"], "part": stop["part"], "team_id": team_id, "day": to_day});
+
+    // Bad pins are refused as a whole and leave the stored pins alone.
+    let (status, body) = send(app, reqwest::Method::PUT, &format!("/api/v1/plans/{first}/pins"),
+        Some(serde_json::json!({"pins": [pin, {"site_id": stop["site_id"], "team_id": team_id, "day": day(9)}]}))).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("pins[1]"),
+        "{body}"
+    );
+    let (_, pins) = app.get(&format!("/api/v1/plans/{first}/pins")).await;
+    assert_eq!(pins["pins"].as_array().unwrap().len(), 0);
+    let (status, _) = send(
+        app,
+        reqwest::Method::PUT,
+        "/api/v1/plans/999999/pins",
+        Some(serde_json::json!({"pins": []})),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    let (status, body) = send(
+        app,
+        reqwest::Method::PUT,
+        &format!("/api/v1/plans/{first}/pins"),
+        Some(serde_json::json!({"pins": [pin]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    // Re-plan as of Tuesday: Monday was worked.
+    let (status, second) = send(
+        app,
+        reqwest::Method::POST,
+        &format!("/api/v1/plans/{first}/replan"),
+        Some(serde_json::json!({"as_of": day(1), "time_limit_s": 1.0})),
+    )
+    .await;
+    assert_eq!(status, 201, "{second}");
+    assert_eq!(second["version"], plan["version"].as_i64().unwrap() + 1);
+    assert_eq!(second["base_plan_id"], first);
+    assert_eq!(second["status"], "draft");
+    let mut before = stops_of(&plan, &day(0));
+    let mut after = stops_of(&second, &day(0));
+    before.sort();
+    after.sort();
+    assert_eq!(
+        before, after,
+        "Monday's completed visits stay exactly as they were"
+    );
+    let pinned_at: Vec<(i64, String)> = second["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["stops"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["site_id"] == stop["site_id"] && s["part"] == stop["part"])
+        })
+        .map(|r| {
+            (
+                r["team_id"].as_i64().unwrap(),
+                r["day"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let pinned_stops: Vec<String> = second["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            r["stops"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["pinned"] == true)
+                .map(move |s| {
+                    format!(
+                        "{} {} {} {}",
+                        r["team_id"], r["day"], s["site_id"], s["part"]
+                    )
+                })
+        })
+        .collect();
+    assert_eq!(
+        pinned_at,
+        vec![(team_id, to_day.clone())],
+        "the pin is honoured: {pin} {pinned_stops:?}"
+    );
+    let changes = &second["changes"];
+    assert!(
+        changes["moved"].as_i64().unwrap() >= 1,
+        "the pinned visit moved: {changes}"
+    );
+    assert_eq!(
+        changes["kept_completed"].as_i64().unwrap() as usize,
+        before.len(),
+        "{changes}"
+    );
+    assert!(
+        second["totals"]["priority_served"].as_f64().unwrap()
+            <= second["totals"]["upper_bound"].as_f64().unwrap() + 1e-6
+    );
+
+    // Publishing the new version supersedes the old one.
+    let second_id = second["id"].as_i64().unwrap();
+    let (status, _) = send(
+        app,
+        reqwest::Method::POST,
+        &format!("/api/v1/plans/{second_id}/publish"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, old) = app.get(&format!("/api/v1/plans/{first}")).await;
+    assert_eq!(old["status"], "superseded");
+    let (_, list) = app
+        .get(&format!(
+            "/api/v1/plans?region=35.09&week={}",
+            plan["week"].as_str().unwrap()
+        ))
+        .await;
+    let statuses: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["published", "superseded"], "{list}");
+
+    // Pins that cannot all fit one day: 409 naming them, and no new version stored.
+    let crowd: Vec<serde_json::Value> = second["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["day"] != day(0))
+        .flat_map(|r| r["stops"].as_array().unwrap().iter())
+        .filter(|s| pinnable.contains(&s["kind"].as_str().unwrap()))
+        .take(25)
+        .map(|s| serde_json::json!({"site_id": s["site_id"], "part": s["part"], "team_id": team_id, "day": day(2)}))
+        .collect();
+    let (status, body) = send(
+        app,
+        reqwest::Method::PUT,
+        &format!("/api/v1/plans/{second_id}/pins"),
+        Some(serde_json::json!({"pins": crowd})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = send(
+        app,
+        reqwest::Method::POST,
+        &format!("/api/v1/plans/{second_id}/replan"),
+        Some(serde_json::json!({"as_of": day(1), "time_limit_s": 0.5})),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "conflict");
+    let (_, list) = app
+        .get(&format!(
+            "/api/v1/plans?region=35.09&week={}",
+            plan["week"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+}
+
+on_both_backends!(
+    the_jember_demo_plan_makes_sense,
+    plan_requests_are_validated,
+    pins_replan_and_publish
+);
