@@ -26,8 +26,21 @@ pub async fn connect_and_migrate(settings: &Settings) -> Result<DatabaseConnecti
 }
 
 pub async fn bind(settings: &Settings, db: DatabaseConnection) -> std::io::Result<Server> {
+    bind_with_wake(
+        settings,
+        db,
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+    )
+    .await
+}
+
+pub async fn bind_with_wake(
+    settings: &Settings,
+    db: DatabaseConnection,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+) -> std::io::Result<Server> {
     let addr = SocketAddr::new(settings.server.host, settings.server.port);
-    Server::bind(addr, state(settings, db)).await
+    Server::bind(addr, state_with_wake(settings, db, wake)).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -50,10 +63,60 @@ pub async fn shutdown_signal() {
 }
 
 pub fn state(settings: &Settings, db: DatabaseConnection) -> AppState {
+    state_with_wake(
+        settings,
+        db,
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+    )
+}
+
+/// The state, sharing `wake` with an outbox worker in the same process so a publication is sent
+/// at once rather than at the next poll.
+pub fn state_with_wake(
+    settings: &Settings,
+    db: DatabaseConnection,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+) -> AppState {
     AppState {
         db,
         priority: std::sync::Arc::new(settings.priority.clone()),
         planner: std::sync::Arc::new(settings.planner.clone()),
+        mail: crate::notify::MailContext::from_settings(settings),
+        wake,
         max_body_bytes: settings.server.max_body_bytes,
     }
+}
+
+/// The background work of a process: the outbox worker and the weekly trigger, until `stop`
+/// turns true. Both keep going through database errors (logged) and stop between batches.
+pub fn spawn_background(
+    settings: &Settings,
+    db: DatabaseConnection,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let worker = crate::outbox::Worker::new(db.clone(), settings, wake)
+        .map_err(|e| anyhow::anyhow!("email: {e}"))?;
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let outbox = tokio::spawn(worker.run(stopped(stop.clone())));
+    let weekly_settings = settings.clone();
+    let weekly_stop = stopped(stop);
+    let weekly = tokio::spawn(async move {
+        tokio::pin!(weekly_stop);
+        let every = std::time::Duration::from_millis(weekly_settings.weekly.check_interval_ms);
+        loop {
+            if let Err(e) =
+                crate::notify::run_weekly(&db, &weekly_settings, chrono::Utc::now()).await
+            {
+                tracing::error!(error = %e, "weekly trigger failed; will try again");
+            }
+            tokio::select! {
+                _ = &mut weekly_stop => break,
+                _ = tokio::time::sleep(every) => {}
+            }
+        }
+    });
+    Ok(vec![outbox, weekly])
 }

@@ -109,7 +109,25 @@ pub enum Command {
         #[arg(long, default_value_t = 2)]
         workers: usize,
     },
-    /// Serve the HTTP API.
+    /// Publish a plan: it becomes the week's plan of record and its emails are queued (one per
+    /// team member; on a later version only the teams whose visits changed).
+    Publish {
+        /// Plan id (from `jemput plan` or GET /api/v1/plans).
+        plan: i64,
+        /// Also send the queued emails now instead of leaving them to the worker.
+        #[arg(long)]
+        send: bool,
+    },
+    /// Approve a plan: at the weekly trigger (default Friday 14:00 local) it is published and sent.
+    Approve { plan: i64 },
+    /// Send queued emails and run the weekly trigger until stopped (Ctrl-C / SIGTERM).
+    Worker,
+    /// Look at the email outbox, or put failed emails back in the queue.
+    Outbox {
+        #[command(subcommand)]
+        action: OutboxAction,
+    },
+    /// Serve the HTTP API (with the outbox worker and the weekly trigger inside).
     Serve {
         /// Port to listen on (default from config: 8080).
         #[arg(long)]
@@ -118,6 +136,25 @@ pub enum Command {
         #[arg(long)]
         host: Option<std::net::IpAddr>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxAction {
+    /// List emails, oldest first.
+    List {
+        /// pending, sending, sent, failed or dead.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only the emails of this plan.
+        #[arg(long)]
+        plan: Option<i64>,
+        #[arg(long, default_value_t = 200)]
+        limit: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a failed or dead email back in the queue (same Message-ID, fresh attempts).
+    Retry { id: i64 },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -240,6 +277,61 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Publish { plan, send } => {
+            let db = app::connect_migrated(&settings).await?;
+            let outcome = crate::notify::publish(
+                &db,
+                &crate::notify::MailContext::from_settings(&settings),
+                plan,
+            )
+            .await?;
+            if outcome.newly_published {
+                println!(
+                    "rencana {plan} diterbitkan: {} email antre untuk {} tim",
+                    outcome.emails_queued, outcome.teams_notified
+                );
+            } else {
+                println!("rencana {plan} sudah diterbitkan sebelumnya: tidak ada email baru");
+            }
+            if send {
+                let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+                let worker = crate::outbox::Worker::new(db.clone(), &settings, wake)
+                    .map_err(|e| anyhow::anyhow!("email: {e}"))?;
+                let t = worker.drain().await?;
+                println!(
+                    "terkirim {}, dicoba lagi nanti {}, gagal {}, habis percobaan {}",
+                    t.sent, t.retrying, t.failed, t.dead
+                );
+            }
+            Ok(())
+        }
+        Command::Approve { plan } => {
+            let db = app::connect_migrated(&settings).await?;
+            let p = store::plans::approve(&db, plan).await?.ok_or_else(|| {
+                anyhow::anyhow!("rencana {plan} tidak ditemukan (plan not found)")
+            })?;
+            println!(
+                "rencana {} ({} {}, versi {}) disetujui; pemicu mingguan akan menerbitkan dan mengirimnya",
+                p.id, p.region_code, p.week, p.version
+            );
+            Ok(())
+        }
+        Command::Worker => {
+            let db = app::connect_migrated(&settings).await?;
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+            let tasks = app::spawn_background(&settings, db, wake, stop_rx)?;
+            app::shutdown_signal().await;
+            let _ = stop_tx.send(true);
+            for t in tasks {
+                let _ = t.await;
+            }
+            Ok(())
+        }
+        Command::Outbox { action } => {
+            let db = app::connect_migrated(&settings).await?;
+            outbox_command(&db, action).await
+        }
         Command::Serve { port, host } => {
             if let Some(p) = port {
                 settings.server.port = p;
@@ -248,12 +340,93 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 settings.server.host = h;
             }
             let db = app::connect_migrated(&settings).await?;
-            let server = app::bind(&settings, db).await?;
+            let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            let tasks = app::spawn_background(&settings, db.clone(), wake.clone(), stop_rx)?;
+            let server = app::bind_with_wake(&settings, db, wake).await?;
             tracing::info!(addr = %server.local_addr()?, "jemput listening");
             server.run_until(app::shutdown_signal()).await;
+            let _ = stop_tx.send(true);
+            for t in tasks {
+                let _ = t.await;
+            }
             tracing::info!("jemput stopped");
             Ok(())
         }
+    }
+}
+
+async fn outbox_command(
+    db: &sea_orm::DatabaseConnection,
+    action: OutboxAction,
+) -> anyhow::Result<()> {
+    match action {
+        OutboxAction::List {
+            status,
+            plan,
+            limit,
+            json,
+        } => {
+            if let Some(s) = &status
+                && !crate::http::OUTBOX_STATUSES.contains(&s.as_str())
+            {
+                anyhow::bail!(
+                    "--status: salah satu dari {}",
+                    crate::http::OUTBOX_STATUSES.join(", ")
+                );
+            }
+            let rows = store::outbox::list(db, status.as_deref(), plan, limit).await?;
+            if json {
+                let items: Vec<_> = rows
+                    .iter()
+                    .map(|m| {
+                        serde_json::json!({
+                            "id": m.id, "kind": m.kind, "plan_id": m.plan_id, "recipient": m.recipient,
+                            "subject": m.subject, "message_id": m.message_id, "status": m.status,
+                            "attempts": m.attempts, "last_error": m.last_error,
+                            "smtp_response": m.smtp_response, "sent_at": m.sent_at,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&items)?);
+                return Ok(());
+            }
+            println!(
+                "{:>6}  {:<8} {:<9} {:>3}  {:<40} subjek",
+                "id", "status", "jenis", "ke", "penerima"
+            );
+            for m in &rows {
+                println!(
+                    "{:>6}  {:<8} {:<9} {:>3}  {:<40} {}{}",
+                    m.id,
+                    m.status,
+                    m.kind,
+                    m.attempts,
+                    m.recipient,
+                    m.subject,
+                    m.last_error
+                        .as_deref()
+                        .map(|e| format!("  [{e}]"))
+                        .unwrap_or_default()
+                );
+            }
+            println!("{} email", rows.len());
+            Ok(())
+        }
+        OutboxAction::Retry { id } => match store::outbox::retry(db, id, chrono::Utc::now()).await?
+        {
+            store::outbox::Retry::NotFound => anyhow::bail!("email {id} tidak ditemukan"),
+            store::outbox::Retry::NotRetriable(s) => {
+                anyhow::bail!("email {id} berstatus {s}; hanya failed atau dead yang bisa diulang")
+            }
+            store::outbox::Retry::Requeued(m) => {
+                println!(
+                    "email {} kembali diantrekan ({}), Message-ID {}",
+                    m.id, m.recipient, m.message_id
+                );
+                Ok(())
+            }
+        },
     }
 }
 
@@ -330,6 +503,23 @@ pub struct DemoReport {
     pub priorities: ranking::Ranking,
     /// Next week's plan for the four teams.
     pub plan: crate::planning::PlanView,
+    /// The plan published and its emails sent.
+    pub emails: DemoEmails,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DemoEmails {
+    pub plan_id: i64,
+    pub newly_published: bool,
+    pub queued: u64,
+    pub teams_notified: usize,
+    pub sent: usize,
+    pub retrying: usize,
+    pub failed: usize,
+    /// `file` (the embedded default: `.eml` files) or `smtp`.
+    pub transport: String,
+    /// Where the `.eml` files are, with the file transport.
+    pub outbox_dir: Option<String>,
 }
 
 pub fn print_plan(v: &crate::planning::PlanView) {
@@ -441,10 +631,34 @@ pub async fn run_demo(settings: &Settings, data_dir: &Path) -> anyhow::Result<De
         &options,
     )
     .await?;
+    // Publish it and write (or send) the teams' emails, as a coordinator's week would.
+    let published = crate::notify::publish(
+        &db,
+        &crate::notify::MailContext::from_settings(settings),
+        plan_id,
+    )
+    .await?;
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let worker = crate::outbox::Worker::new(db.clone(), settings, wake)
+        .map_err(|e| anyhow::anyhow!("email: {e}"))?;
+    let tally = worker.drain().await?;
+    let file = settings.email.transport == crate::config::MailTransport::File;
+    let emails = DemoEmails {
+        plan_id,
+        newly_published: published.newly_published,
+        queued: published.emails_queued,
+        teams_notified: published.teams_notified,
+        sent: tally.sent,
+        retrying: tally.retrying,
+        failed: tally.failed + tally.dead,
+        transport: if file { "file" } else { "smtp" }.into(),
+        outbox_dir: file.then(|| settings.email.file_dir.display().to_string()),
+    };
     let plan = crate::planning::view(&db, plan_id)
         .await?
         .expect("the plan was just stored");
     Ok(DemoReport {
+        emails,
         database: crate::config::redact_url(&settings.database.url),
         changed: imports.iter().any(|(_, s)| s.changed()),
         imports,
@@ -518,6 +732,14 @@ async fn demo(settings: &Settings, data_dir: &Path, json: bool) -> anyhow::Resul
     print_ranking(&report.priorities, crate::priority::Language::Id);
     println!();
     print_plan(&report.plan);
+    let e = &report.emails;
+    println!(
+        "\nRencana #{} diterbitkan: {} email untuk {} tim; terkirim {}, menunggu percobaan ulang {}, gagal {}.",
+        e.plan_id, e.queued, e.teams_notified, e.sent, e.retrying, e.failed
+    );
+    if let Some(dir) = &e.outbox_dir {
+        println!("Email (.eml, buka dengan klien email mana pun) ada di {dir}/");
+    }
     if report.changed {
         println!(
             "\nSelesai. Jalankan `cargo run --release -- serve` lalu buka http://127.0.0.1:8080/api/v1/regions/35.09"

@@ -45,6 +45,127 @@ pub struct Settings {
     pub import: ImportSettings,
     pub priority: crate::priority::Params,
     pub planner: crate::planner::week::WeekSettings,
+    pub email: EmailSettings,
+    pub outbox: OutboxSettings,
+    pub weekly: WeeklySettings,
+}
+
+/// A value that must never appear in logs or `Debug` output (passwords, keys).
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    /// `.eml` files under `email.file_dir` (the embedded default; refused in production).
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// STARTTLS required (port 587); a server that cannot upgrade is an error, never plaintext.
+    Starttls,
+    /// Implicit TLS (port 465).
+    Tls,
+    /// Plaintext: only for a relay on localhost or tests; refused in production.
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    pub transport: MailTransport,
+    pub file_dir: PathBuf,
+    /// `From:` of every message, e.g. `Disdukcapil jemput <jadwal@example.go.id>`.
+    pub from: String,
+    /// The part after `@` of every Message-ID and iCalendar UID.
+    pub message_id_domain: String,
+    pub smtp: SmtpSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: String,
+    pub password: Secret,
+    pub timeout_ms: u64,
+    pub pool_max: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxSettings {
+    /// Messages one worker sends at the same time (over pooled SMTP connections).
+    pub concurrency: usize,
+    pub poll_ms: u64,
+    pub lease_ms: u64,
+    pub max_attempts: i32,
+    pub backoff_base_ms: u64,
+    pub backoff_cap_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklySettings {
+    /// Local day (`mon`..`sun`) and time (`HH:MM`) in each region's time zone.
+    pub day: String,
+    pub time: String,
+    pub check_interval_ms: u64,
+    /// Per-region overrides: `{ "64.72" = { day = "thu", time = "15:00" } }`.
+    #[serde(default)]
+    pub regions: std::collections::BTreeMap<String, WeeklyRegion>,
+    /// Who gets the reminder when next week's plan is not approved: region code -> addresses.
+    #[serde(default)]
+    pub coordinators: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklyRegion {
+    pub day: Option<String>,
+    pub time: Option<String>,
+}
+
+impl WeeklySettings {
+    /// The trigger's local weekday and time for a region.
+    pub fn for_region(
+        &self,
+        region: &str,
+    ) -> Result<(chrono::Weekday, chrono::NaiveTime), ConfigError> {
+        let o = self.regions.get(region);
+        let day = o.and_then(|o| o.day.as_deref()).unwrap_or(&self.day);
+        let time = o.and_then(|o| o.time.as_deref()).unwrap_or(&self.time);
+        let day: chrono::Weekday = day
+            .parse()
+            .map_err(|_| ConfigError(format!("weekly.day: {day:?} is not a weekday (mon..sun)")))?;
+        let time = chrono::NaiveTime::parse_from_str(time, "%H:%M")
+            .map_err(|_| ConfigError(format!("weekly.time: {time:?} is not HH:MM")))?;
+        Ok((day, time))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -160,7 +281,27 @@ impl Settings {
             .merge(Toml::file(default))
             .merge(Toml::file(dir.join(format!("{}.toml", env.name()))))
             .merge(Env::prefixed("JEMPUT__").split("__").lowercase(true));
-        Self::from_figment(figment)
+        let settings = Self::from_figment(figment)?;
+        if env == Environment::Production {
+            settings.validate_production()?;
+        }
+        Ok(settings)
+    }
+
+    /// Production sends real mail, encrypted: no `.eml` files, no plaintext SMTP.
+    pub fn validate_production(&self) -> Result<(), ConfigError> {
+        if self.email.transport == MailTransport::File {
+            return Err(ConfigError(
+                "email.transport: \"file\" writes .eml files instead of sending; production needs \"smtp\"".into(),
+            ));
+        }
+        if self.email.smtp.tls == SmtpTls::None {
+            return Err(ConfigError(
+                "email.smtp.tls: plaintext SMTP is refused in production (use starttls or tls)"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
@@ -196,6 +337,39 @@ impl Settings {
             .map_err(|e| ConfigError(format!("log.level: {e}")))?;
         self.priority.validate().map_err(ConfigError)?;
         self.planner.validate().map_err(ConfigError)?;
+        self.email
+            .from
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| ConfigError(format!("email.from: {e}")))?;
+        if self.email.message_id_domain.is_empty()
+            || self.email.message_id_domain.contains(['@', '<', '>', ' '])
+        {
+            return Err(ConfigError(
+                "email.message_id_domain: a bare domain, e.g. jemput.example.go.id".into(),
+            ));
+        }
+        if self.email.transport == MailTransport::Smtp && self.email.smtp.host.is_empty() {
+            return Err(ConfigError(
+                "email.smtp.host: required when email.transport = \"smtp\"".into(),
+            ));
+        }
+        if self.outbox.concurrency == 0 || self.outbox.max_attempts < 1 || self.outbox.poll_ms == 0
+        {
+            return Err(ConfigError(
+                "outbox: concurrency, max_attempts and poll_ms must be at least 1".into(),
+            ));
+        }
+        if self.outbox.backoff_cap_ms < self.outbox.backoff_base_ms {
+            return Err(ConfigError(
+                "outbox.backoff_cap_ms: must be at least backoff_base_ms".into(),
+            ));
+        }
+        self.weekly.for_region("")?;
+        for region in self.weekly.regions.keys() {
+            self.weekly
+                .for_region(region)
+                .map_err(|e| ConfigError(format!("weekly.regions.{region}: {}", e.0)))?;
+        }
         Ok(())
     }
 }

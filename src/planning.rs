@@ -677,16 +677,6 @@ pub async fn pins(
     ))
 }
 
-/// Publish a plan: it becomes the week's plan of record and an older published version of the
-/// same week is superseded. Publishing it again changes nothing.
-pub async fn publish(db: &DatabaseConnection, plan_id: i64) -> Result<bool, PlanError> {
-    plans::publish(db, plan_id).await?.ok_or_else(|| {
-        PlanError::NotFound(format!(
-            "rencana {plan_id} tidak ditemukan / plan not found"
-        ))
-    })
-}
-
 fn planner_time(sec: u32) -> String {
     format!("{:02}:{:02}", sec / 3600, (sec % 3600) / 60)
 }
@@ -735,6 +725,8 @@ pub struct PlanView {
     pub version: i32,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Approved by the coordinator for the weekly trigger to publish.
+    pub approved_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The plan this one re-planned, and what changed against it.
     pub base_plan_id: Option<i64>,
     pub changes: Option<Changes>,
@@ -782,6 +774,9 @@ pub struct StopView {
     pub address: String,
     pub lat: f64,
     pub lon: f64,
+    /// The site's contact person, for the team's email.
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
     pub part: i32,
     pub parts: i32,
     pub arrive: String,
@@ -899,6 +894,8 @@ pub async fn view(db: &DatabaseConnection, id: i64) -> Result<Option<PlanView>, 
                 address: site.map(|x| x.address.clone()).unwrap_or_default(),
                 lat: site.map(|x| x.lat).unwrap_or_default(),
                 lon: site.map(|x| x.lon).unwrap_or_default(),
+                contact_name: site.and_then(|x| x.contact_name.clone()),
+                contact_phone: site.and_then(|x| x.contact_phone.clone()),
                 part: s.part,
                 parts: s.parts,
                 arrive: s.arrive.clone(),
@@ -938,6 +935,7 @@ pub async fn view(db: &DatabaseConnection, id: i64) -> Result<Option<PlanView>, 
         version: p.version,
         created_at: p.created_at,
         published_at: p.published_at,
+        approved_at: p.approved_at,
         base_plan_id: p.base_plan_id,
         changes: p.base_plan_id.map(|_| Changes {
             moved: p.moved.unwrap_or_default(),

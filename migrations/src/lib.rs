@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_visit_outcomes;
 mod m20261122_000003_plans;
+mod m20261124_000004_outbox;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_visit_outcomes::Migration),
             Box::new(m20261122_000003_plans::Migration),
+            Box::new(m20261124_000004_outbox::Migration),
         ]
     }
 }

@@ -6,7 +6,7 @@ mod error;
 mod routes;
 
 pub use error::ApiError;
-pub use routes::routes;
+pub use routes::{OUTBOX_STATUSES, routes};
 
 use std::net::SocketAddr;
 
@@ -18,6 +18,9 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub priority: std::sync::Arc<crate::priority::Params>,
     pub planner: std::sync::Arc<crate::planner::week::WeekSettings>,
+    pub mail: crate::notify::MailContext,
+    /// Wakes this process's outbox worker after a publication.
+    pub wake: std::sync::Arc<tokio::sync::Notify>,
     pub max_body_bytes: u64,
 }
 

@@ -97,6 +97,19 @@ pub fn routes(state: AppState) -> warp::filters::BoxedFilter<(impl Reply + use<>
         .and(warp::post())
         .and(with_state(state.clone()))
         .and_then(|id: i64, s: AppState| async move { reply(publish(s, id).await) });
+    let approve = warp::path!("api" / "v1" / "plans" / i64 / "approve")
+        .and(warp::post())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, s: AppState| async move { reply(approve(s, id).await) });
+    let outbox_list = warp::path!("api" / "v1" / "outbox")
+        .and(warp::get())
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(|q: Query, s: AppState| async move { reply(outbox_list(s, q).await) });
+    let outbox_retry = warp::path!("api" / "v1" / "outbox" / i64 / "retry")
+        .and(warp::post())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, s: AppState| async move { reply(outbox_retry(s, id).await) });
     let teams = warp::path!("api" / "v1" / "teams")
         .and(warp::get())
         .and(with_state(state))
@@ -125,6 +138,12 @@ pub fn routes(state: AppState) -> warp::filters::BoxedFilter<(impl Reply + use<>
         .or(replan)
         .unify()
         .or(publish)
+        .unify()
+        .or(approve)
+        .unify()
+        .or(outbox_list)
+        .unify()
+        .or(outbox_retry)
         .unify()
         .recover(recover)
         .unify()
@@ -328,7 +347,8 @@ async fn list_plans(s: AppState, q: Query) -> Result<Response, ApiError> {
         .map(|p| {
             serde_json::json!({
                 "id": p.id, "week": p.week, "version": p.version, "status": p.status,
-                "created_at": p.created_at, "published_at": p.published_at, "base_plan_id": p.base_plan_id,
+                "created_at": p.created_at, "published_at": p.published_at, "approved_at": p.approved_at,
+                "base_plan_id": p.base_plan_id,
                 "priority_served": p.prize, "upper_bound": p.upper_bound, "visits": p.visits, "travel_s": p.travel_s,
             })
         })
@@ -391,15 +411,98 @@ async fn replan(s: AppState, id: i64, body: ReplanRequest) -> Result<Response, A
     )
 }
 
-/// POST /api/v1/plans/{id}/publish — idempotent: publishing a published plan changes nothing.
+/// POST /api/v1/plans/{id}/publish — publish and queue the teams' emails in one transaction
+/// (202: the emails go out from the outbox). Idempotent: publishing the published version again
+/// queues nothing (200).
 async fn publish(s: AppState, id: i64) -> Result<Response, ApiError> {
-    let changed = planning::publish(&s.db, id).await?;
+    let outcome = crate::notify::publish(&s.db, &s.mail, id).await?;
+    if outcome.emails_queued > 0 {
+        s.wake.notify_one();
+    }
     let view = planning::view(&s.db, id)
         .await?
         .ok_or_else(|| plan_not_found(id))?;
     let mut body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.to_string()))?;
-    body["newly_published"] = serde_json::Value::Bool(changed);
-    Ok(json(&body))
+    body["newly_published"] = serde_json::Value::Bool(outcome.newly_published);
+    body["emails_queued"] = outcome.emails_queued.into();
+    body["teams_notified"] = outcome.teams_notified.into();
+    let status = if outcome.newly_published {
+        warp::http::StatusCode::ACCEPTED
+    } else {
+        warp::http::StatusCode::OK
+    };
+    Ok(warp::reply::with_status(warp::reply::json(&body), status).into_response())
+}
+
+/// POST /api/v1/plans/{id}/approve — the weekly trigger may publish and send this version.
+async fn approve(s: AppState, id: i64) -> Result<Response, ApiError> {
+    let plan = crate::store::plans::approve(&s.db, id)
+        .await?
+        .ok_or_else(|| plan_not_found(id))?;
+    Ok(json(&serde_json::json!({
+        "id": plan.id, "region": plan.region_code, "week": plan.week, "version": plan.version,
+        "status": plan.status, "approved_at": plan.approved_at,
+    })))
+}
+
+/// One outbox row without its bodies.
+fn outbox_item(m: &crate::store::entity::email_outbox::Model) -> serde_json::Value {
+    serde_json::json!({
+        "id": m.id, "kind": m.kind, "plan_id": m.plan_id, "team_id": m.team_id,
+        "region": m.region_code, "recipient": m.recipient, "language": m.language,
+        "subject": m.subject, "message_id": m.message_id, "status": m.status,
+        "attempts": m.attempts, "max_attempts": m.max_attempts,
+        "next_attempt_at": m.next_attempt_at, "last_error": m.last_error,
+        "smtp_response": m.smtp_response, "created_at": m.created_at, "sent_at": m.sent_at,
+    })
+}
+
+pub const OUTBOX_STATUSES: [&str; 5] = ["pending", "sending", "sent", "failed", "dead"];
+
+/// GET /api/v1/outbox?status=&plan=&limit=
+async fn outbox_list(s: AppState, q: Query) -> Result<Response, ApiError> {
+    let status = q.get("status").map(|v| v.trim()).filter(|v| !v.is_empty());
+    if let Some(st) = status
+        && !OUTBOX_STATUSES.contains(&st)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "parameter status: salah satu dari / one of {}",
+            OUTBOX_STATUSES.join(", ")
+        )));
+    }
+    let plan: Option<i64> =
+        match q.get("plan").map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => Some(v.parse().map_err(|_| {
+                ApiError::BadRequest(format!("parameter plan: nilai tidak sah {v:?}"))
+            })?),
+        };
+    let limit: u64 = param(&q, "limit", 200)?;
+    if limit == 0 || limit > MAX_LIMIT as u64 {
+        return Err(ApiError::BadRequest(format!(
+            "parameter limit: 1..{MAX_LIMIT}"
+        )));
+    }
+    let rows = crate::store::outbox::list(&s.db, status, plan, limit).await?;
+    let items: Vec<_> = rows.iter().map(outbox_item).collect();
+    Ok(json(&serde_json::json!({ "items": items })))
+}
+
+/// POST /api/v1/outbox/{id}/retry — put a failed or dead email back in the queue.
+async fn outbox_retry(s: AppState, id: i64) -> Result<Response, ApiError> {
+    use crate::store::outbox::Retry;
+    match crate::store::outbox::retry(&s.db, id, chrono::Utc::now()).await? {
+        Retry::NotFound => Err(ApiError::NotFound(format!(
+            "Email {id} tidak ditemukan / email not found"
+        ))),
+        Retry::NotRetriable(status) => Err(ApiError::Conflict(format!(
+            "Email {id} berstatus {status}; hanya failed atau dead yang bisa diulang / only failed or dead emails can be retried"
+        ))),
+        Retry::Requeued(row) => {
+            s.wake.notify_one();
+            Ok(json(&outbox_item(&row)))
+        }
+    }
 }
 
 /// GET /api/v1/plans/{id} and GET /api/v1/plans/{id}.geojson

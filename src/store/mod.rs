@@ -3,6 +3,7 @@
 
 pub mod entity;
 pub mod import;
+pub mod outbox;
 pub mod plans;
 pub mod queries;
 

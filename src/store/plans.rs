@@ -10,6 +10,7 @@ use sea_orm::{
 use sea_orm::sea_query::Expr;
 
 use super::entity::{plan_pins, plan_stops, plans, sites, teams, visit_outcomes};
+use super::outbox::NewMessage;
 use super::{StoreError, begin_write};
 
 pub struct NewPlan {
@@ -72,6 +73,7 @@ pub async fn insert(db: &DatabaseConnection, plan: NewPlan) -> Result<i64, Store
         kept: Set(plan.changes.map(|c| c.kept_completed)),
         created_at: Set(chrono::Utc::now()),
         published_at: Set(None),
+        approved_at: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -241,16 +243,43 @@ pub async fn replace_pins(
     Ok(())
 }
 
-/// Mark a plan published and the week's other published version superseded. `Some(false)` when
-/// it already was published, `None` when there is no such plan.
-pub async fn publish(db: &DatabaseConnection, id: i64) -> Result<Option<bool>, StoreError> {
+/// What publishing did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    NotFound,
+    /// It already was the published version: nothing changed, nothing was queued.
+    Already,
+    /// Another version was published since the caller looked; render against it and try again.
+    Stale,
+    /// Published now, with this many emails queued.
+    Now {
+        queued: u64,
+    },
+}
+
+/// Publish a plan in one transaction: the week's older published version becomes `superseded`,
+/// this one `published`, and its emails go into the outbox, all or nothing. `previous` is the
+/// published version the messages were rendered against (change notices depend on it).
+pub async fn publish(
+    db: &DatabaseConnection,
+    id: i64,
+    previous: Option<i64>,
+    messages: &[NewMessage],
+    max_attempts: i32,
+    domain: &str,
+) -> Result<Published, StoreError> {
     let txn = begin_write(db).await?;
     let Some(plan) = plans::Entity::find_by_id(id).one(&txn).await? else {
-        return Ok(None);
+        return Ok(Published::NotFound);
     };
     if plan.status == "published" {
-        return Ok(Some(false));
+        return Ok(Published::Already);
     }
+    let current = published_of(&txn, &plan.region_code, &plan.week).await?;
+    if current.map(|p| p.id) != previous {
+        return Ok(Published::Stale);
+    }
+    let now = chrono::Utc::now();
     plans::Entity::update_many()
         .col_expr(plans::Column::Status, Expr::value("superseded"))
         .filter(plans::Column::RegionCode.eq(&plan.region_code))
@@ -260,12 +289,73 @@ pub async fn publish(db: &DatabaseConnection, id: i64) -> Result<Option<bool>, S
         .await?;
     plans::Entity::update_many()
         .col_expr(plans::Column::Status, Expr::value("published"))
-        .col_expr(plans::Column::PublishedAt, Expr::value(chrono::Utc::now()))
+        .col_expr(plans::Column::PublishedAt, Expr::value(now))
         .filter(plans::Column::Id.eq(id))
         .exec(&txn)
         .await?;
+    let queued = super::outbox::enqueue(&txn, messages, max_attempts, domain, now).await?;
     txn.commit().await?;
-    Ok(Some(true))
+    Ok(Published::Now { queued })
+}
+
+/// The published version of a region-week, if any.
+pub async fn published_of<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    region: &str,
+    week: &str,
+) -> Result<Option<plans::Model>, StoreError> {
+    Ok(plans::Entity::find()
+        .filter(plans::Column::RegionCode.eq(region))
+        .filter(plans::Column::Week.eq(week))
+        .filter(plans::Column::Status.eq("published"))
+        .one(conn)
+        .await?)
+}
+
+/// The newest version of a region-week, if any.
+pub async fn latest(
+    db: &DatabaseConnection,
+    region: &str,
+    week: &str,
+) -> Result<Option<plans::Model>, StoreError> {
+    Ok(plans::Entity::find()
+        .filter(plans::Column::RegionCode.eq(region))
+        .filter(plans::Column::Week.eq(week))
+        .order_by_desc(plans::Column::Version)
+        .one(db)
+        .await?)
+}
+
+/// Mark a plan approved for the weekly trigger; `None` if there is no such plan.
+pub async fn approve(db: &DatabaseConnection, id: i64) -> Result<Option<plans::Model>, StoreError> {
+    let txn = begin_write(db).await?;
+    let Some(plan) = plans::Entity::find_by_id(id).one(&txn).await? else {
+        return Ok(None);
+    };
+    if plan.approved_at.is_none() {
+        plans::Entity::update_many()
+            .col_expr(plans::Column::ApprovedAt, Expr::value(chrono::Utc::now()))
+            .filter(plans::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+    }
+    let plan = plans::Entity::find_by_id(id).one(&txn).await?;
+    txn.commit().await?;
+    Ok(plan)
+}
+
+/// Members of the given teams, by team.
+pub async fn members_of(
+    db: &DatabaseConnection,
+    team_ids: &[i64],
+) -> Result<Vec<super::entity::team_members::Model>, StoreError> {
+    use super::entity::team_members;
+    Ok(team_members::Entity::find()
+        .filter(team_members::Column::TeamId.is_in(team_ids.to_vec()))
+        .order_by_asc(team_members::Column::TeamId)
+        .order_by_asc(team_members::Column::Id)
+        .all(db)
+        .await?)
 }
 
 /// Plans of a region (and week), newest version first.
@@ -282,4 +372,77 @@ pub async fn list(
         .order_by_desc(plans::Column::Version)
         .all(db)
         .await?)
+}
+
+/// A region's name and time zone (without its boundary).
+pub async fn region_name_tz(
+    db: &DatabaseConnection,
+    code: &str,
+) -> Result<Option<(String, String)>, StoreError> {
+    use super::entity::regions;
+    use sea_orm::QuerySelect;
+    Ok(regions::Entity::find_by_id(code.to_string())
+        .select_only()
+        .column(regions::Column::Name)
+        .column(regions::Column::TimeZone)
+        .into_tuple()
+        .one(db)
+        .await?)
+}
+
+/// Kabupaten/kota that have at least one team: the regions the weekly trigger looks after.
+pub async fn regions_with_teams(db: &DatabaseConnection) -> Result<Vec<String>, StoreError> {
+    use sea_orm::QuerySelect;
+    Ok(teams::Entity::find()
+        .select_only()
+        .column(teams::Column::KabupatenCode)
+        .distinct()
+        .order_by_asc(teams::Column::KabupatenCode)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Record that the weekly trigger acted for a region-week; `false` if it already had.
+pub async fn record_weekly_run<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    region: &str,
+    week: &str,
+    action: &str,
+    plan_id: Option<i64>,
+) -> Result<bool, StoreError> {
+    use super::entity::weekly_runs;
+    let row = weekly_runs::ActiveModel {
+        id: sea_orm::ActiveValue::NotSet,
+        region_code: Set(region.to_string()),
+        week: Set(week.to_string()),
+        action: Set(action.to_string()),
+        plan_id: Set(plan_id),
+        ran_at: Set(chrono::Utc::now()),
+    };
+    Ok(matches!(
+        weekly_runs::Entity::insert(row)
+            .on_conflict_do_nothing_on([
+                weekly_runs::Column::RegionCode,
+                weekly_runs::Column::Week
+            ])
+            .exec_without_returning(conn)
+            .await?,
+        sea_orm::TryInsertResult::Inserted(n) if n > 0
+    ))
+}
+
+/// Whether the weekly trigger already acted for a region-week.
+pub async fn weekly_run_done(
+    db: &DatabaseConnection,
+    region: &str,
+    week: &str,
+) -> Result<bool, StoreError> {
+    use super::entity::weekly_runs;
+    Ok(weekly_runs::Entity::find()
+        .filter(weekly_runs::Column::RegionCode.eq(region))
+        .filter(weekly_runs::Column::Week.eq(week))
+        .one(db)
+        .await?
+        .is_some())
 }

@@ -75,7 +75,9 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
             (with_database(&admin_url, &name), Some((admin_url, name)))
         }
     };
-    let settings = settings_for(&url);
+    let mut settings = settings_for(&url);
+    // The file transport (test default) writes into this test's own directory.
+    settings.email.file_dir = dir.path().join("outbox");
     let db = jemput::app::connect_and_migrate(&settings)
         .await
         .expect("connect and migrate");

@@ -5,6 +5,8 @@ mod helpers;
 mod api;
 mod demo;
 mod imports;
+mod outbox;
 mod plans;
 mod priorities;
 mod process;
+mod support;

@@ -211,9 +211,75 @@ fn stops_of(plan: &serde_json::Value, day: &str) -> Vec<(i64, i64, i64)> {
 
 /// Publish, pin, re-plan mid-week, publish again: completed days stay as they were, pins are
 /// honoured, the answer counts what moved, and versions supersede each other.
+/// The demo data set and next week's draft plan (short search), without the demo's publication.
+pub async fn demo_plan_without_publishing(app: &TestApp) -> i64 {
+    let db = &app.db;
+    for (dataset, name) in jemput::cli::DEMO_FILES {
+        jemput::importer::import_file(
+            db,
+            *dataset,
+            &crate::helpers::demo_dir().join(name),
+            &Default::default(),
+            &jemput::import::NoProgress,
+        )
+        .await
+        .expect("demo import");
+    }
+    let region = jemput::domain::RegionCode::parse("35.09").unwrap();
+    let week = jemput::priority::next_week(chrono::Utc::now().date_naive());
+    let options = jemput::planning::PlanOptions {
+        time_limit_s: Some(0.5),
+        seed: None,
+        sites: Vec::new(),
+    };
+    let s = &app.settings;
+    jemput::planning::plan_week(db, &s.priority, &s.planner, &region, &week, &options)
+        .await
+        .expect("plan the demo week")
+}
+
+/// (team, site, part) -> (day, start) of a plan's JSON.
+fn visits_by_team(
+    plan: &serde_json::Value,
+) -> std::collections::BTreeMap<i64, Vec<(i64, i64, String, String)>> {
+    let mut out: std::collections::BTreeMap<i64, Vec<_>> = Default::default();
+    for r in plan["routes"].as_array().unwrap() {
+        for s in r["stops"].as_array().unwrap() {
+            out.entry(r["team_id"].as_i64().unwrap())
+                .or_default()
+                .push((
+                    s["site_id"].as_i64().unwrap(),
+                    s["part"].as_i64().unwrap(),
+                    r["day"].as_str().unwrap().to_string(),
+                    s["start"].as_str().unwrap().to_string(),
+                ));
+        }
+    }
+    for v in out.values_mut() {
+        v.sort();
+    }
+    out
+}
+
 pub async fn pins_replan_and_publish(app: &TestApp) {
     let report = app.run_demo().await;
     let first = report.plan.id;
+    // The demo publishes its plan and writes one email per team member.
+    assert_eq!(report.plan.status, "published");
+    assert!(report.emails.newly_published);
+    assert_eq!(report.emails.queued as usize, report.emails.sent);
+    assert!(report.emails.queued >= 4, "{:?}", report.emails);
+    let eml = std::fs::read_dir(&app.settings.email.file_dir)
+        .expect("the demo wrote .eml files")
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "eml")
+        })
+        .count();
+    assert_eq!(eml as u64, report.emails.queued);
     let (status, body) = send(
         app,
         reqwest::Method::POST,
@@ -223,7 +289,8 @@ pub async fn pins_replan_and_publish(app: &TestApp) {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "published");
-    assert_eq!(body["newly_published"], true);
+    assert_eq!(body["newly_published"], false);
+    assert_eq!(body["emails_queued"], 0);
     let (_, again) = send(
         app,
         reqwest::Method::POST,
@@ -368,16 +435,54 @@ pub async fn pins_replan_and_publish(app: &TestApp) {
             <= second["totals"]["upper_bound"].as_f64().unwrap() + 1e-6
     );
 
-    // Publishing the new version supersedes the old one.
+    // Publishing the new version supersedes the old one and tells only the teams whose visits
+    // changed, in a "Perubahan jadwal" email.
     let second_id = second["id"].as_i64().unwrap();
-    let (status, _) = send(
+    let (status, published) = send(
         app,
         reqwest::Method::POST,
         &format!("/api/v1/plans/{second_id}/publish"),
         None,
     )
     .await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 202, "{published}");
+    let (old_visits, new_visits) = (visits_by_team(&plan), visits_by_team(&second));
+    let changed: std::collections::BTreeSet<i64> = old_visits
+        .keys()
+        .chain(new_visits.keys())
+        .filter(|t| old_visits.get(t) != new_visits.get(t))
+        .copied()
+        .collect();
+    assert!(changed.contains(&team_id), "the pinned team changed");
+    let notices = jemput::store::outbox::list(&app.db, None, Some(second_id), 1000)
+        .await
+        .unwrap();
+    let notified: std::collections::BTreeSet<i64> =
+        notices.iter().map(|n| n.team_id.unwrap()).collect();
+    assert_eq!(notified, changed, "exactly the changed teams hear about it");
+    assert_eq!(
+        published["teams_notified"].as_u64().unwrap() as usize,
+        changed.len()
+    );
+    for n in &notices {
+        assert_eq!(n.kind, "change");
+        assert!(
+            n.subject.starts_with("Perubahan jadwal jemput bola")
+                || n.subject.starts_with("Schedule change"),
+            "{}",
+            n.subject
+        );
+        assert!(
+            n.body_text.contains("DIPINDAH")
+                || n.body_text.contains("DITAMBAH")
+                || n.body_text.contains("DIBATALKAN")
+                || n.body_text.contains("MOVED")
+                || n.body_text.contains("ADDED")
+                || n.body_text.contains("CANCELLED"),
+            "{}",
+            n.body_text
+        );
+    }
     let (_, old) = app.get(&format!("/api/v1/plans/{first}")).await;
     assert_eq!(old["status"], "superseded");
     let (_, list) = app

@@ -81,3 +81,45 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
     );
     app.teardown().await;
 }
+
+/// E13: production refuses to write mail to files or to speak plaintext SMTP, naming the key.
+#[test]
+fn production_refuses_unsafe_mail_settings() {
+    for (env, key) in [
+        (
+            vec![("JEMPUT__EMAIL__TRANSPORT", "file")],
+            "email.transport",
+        ),
+        (
+            vec![
+                ("JEMPUT__EMAIL__TRANSPORT", "smtp"),
+                ("JEMPUT__EMAIL__SMTP__TLS", "none"),
+            ],
+            "email.smtp.tls",
+        ),
+    ] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_jemput"));
+        cmd.args(["serve", "--port", "0"])
+            .current_dir(project_dir())
+            .env("JEMPUT_ENV", "production");
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let start = std::time::Instant::now();
+        let out = cmd.output().expect("run jemput");
+        assert!(!out.status.success(), "{env:?} must stop start-up");
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(key), "{env:?}: {stderr}");
+    }
+}
+
+/// A9: secrets print as [REDACTED].
+#[test]
+fn smtp_password_is_redacted_in_debug_output() {
+    let mut s = crate::helpers::settings_for("sqlite://x.db");
+    s.email.smtp.password = jemput::config::Secret::new("hunter2-geheim");
+    let shown = format!("{s:?}");
+    assert!(!shown.contains("hunter2-geheim"));
+    assert!(shown.contains("[REDACTED]"));
+}

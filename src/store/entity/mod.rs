@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table of `migrations/`.
 
 pub mod coverage_snapshots;
+pub mod email_outbox;
 pub mod indicators;
 pub mod plan_pins;
 pub mod plan_stops;
@@ -11,3 +12,4 @@ pub mod targets;
 pub mod team_members;
 pub mod teams;
 pub mod visit_outcomes;
+pub mod weekly_runs;

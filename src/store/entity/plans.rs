@@ -25,6 +25,8 @@ pub struct Model {
     pub kept: Option<i32>,
     pub created_at: DateTimeUtc,
     pub published_at: Option<DateTimeUtc>,
+    /// The coordinator approved this version for the weekly trigger to publish and send.
+    pub approved_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

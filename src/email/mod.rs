@@ -1,0 +1,694 @@
+//! What a field team reads: the weekly schedule email (text, HTML and an iCalendar attachment),
+//! the change notice and the coordinator's reminder. Pure: data in, strings out; no database,
+//! no SMTP. Bahasa Indonesia by default, English for members who chose it.
+
+mod ics;
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use minijinja::{Environment, context};
+use serde::Serialize;
+
+pub use ics::calendar;
+
+/// The language a recipient reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Id,
+    En,
+}
+
+impl Lang {
+    /// `en` reads English; anything else (the default, `id`) Bahasa Indonesia.
+    pub fn from_code(code: &str) -> Self {
+        if code.eq_ignore_ascii_case("en") {
+            Lang::En
+        } else {
+            Lang::Id
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Id => "id",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// One team's week of a published plan, with everything the email needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamWeek {
+    pub region_code: String,
+    pub region_name: String,
+    /// IANA zone of the region (`Asia/Jakarta`, `Asia/Makassar`): times below are local to it.
+    pub time_zone: String,
+    pub week: String,
+    pub plan_version: i32,
+    pub team_name: String,
+    pub kits: i32,
+    /// The team prints KTP-el cards on site (capability `cetak_kartu`).
+    pub prints_cards: bool,
+    /// Days with at least one visit, in date order.
+    pub days: Vec<TeamDay>,
+    /// What changed against the previously published version (empty for a first publication).
+    pub changes: Vec<Change>,
+    /// Domain for iCalendar UIDs (the configured Message-ID domain).
+    pub uid_domain: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamDay {
+    pub date: NaiveDate,
+    pub base_name: String,
+    /// Back at base (HH:MM).
+    pub back_at: String,
+    pub travel_s: i64,
+    pub visits: Vec<Visit>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Visit {
+    pub site_id: i64,
+    pub part: i32,
+    pub parts: i32,
+    pub name: String,
+    pub kind: String,
+    pub address: String,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+    pub arrive: String,
+    pub start: String,
+    pub end: String,
+    pub travel_from_prev_s: i32,
+    /// Expected people per indicator (`ktp_el`, `kia`, `akta_lahir`, `ikd`).
+    pub people: BTreeMap<String, f64>,
+}
+
+impl Visit {
+    /// The same visit in every version of the week's plan: what an iCalendar UID is built on.
+    pub fn key(&self) -> (i64, i32) {
+        (self.site_id, self.part)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Moved,
+    Dropped,
+}
+
+/// One visit that differs from the previously published version.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub kind: ChangeKind,
+    pub visit: Visit,
+    /// Day and start before (moved, dropped) and after (added, moved).
+    pub before: Option<(NaiveDate, String)>,
+    pub after: Option<(NaiveDate, String)>,
+}
+
+/// A rendered email.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// `text/calendar` attachment.
+    pub ics: Option<String>,
+}
+
+/// Compare two versions of a team's week: visits are the same when site and part are.
+pub fn diff(before: &[TeamDay], after: &[TeamDay]) -> Vec<Change> {
+    let index = |days: &[TeamDay]| -> BTreeMap<(i64, i32), (NaiveDate, Visit)> {
+        days.iter()
+            .flat_map(|d| d.visits.iter().map(move |v| (v.key(), (d.date, v.clone()))))
+            .collect()
+    };
+    let old = index(before);
+    let new = index(after);
+    let mut changes = Vec::new();
+    for (key, (day, visit)) in &new {
+        match old.get(key) {
+            None => changes.push(Change {
+                kind: ChangeKind::Added,
+                visit: visit.clone(),
+                before: None,
+                after: Some((*day, visit.start.clone())),
+            }),
+            Some((old_day, old_visit)) if old_day != day || old_visit.start != visit.start => {
+                changes.push(Change {
+                    kind: ChangeKind::Moved,
+                    visit: visit.clone(),
+                    before: Some((*old_day, old_visit.start.clone())),
+                    after: Some((*day, visit.start.clone())),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    for (key, (day, visit)) in &old {
+        if !new.contains_key(key) {
+            changes.push(Change {
+                kind: ChangeKind::Dropped,
+                visit: visit.clone(),
+                before: Some((*day, visit.start.clone())),
+                after: None,
+            });
+        }
+    }
+    changes.sort_by(|a, b| {
+        let when = |c: &Change| c.after.clone().or_else(|| c.before.clone());
+        when(a)
+            .cmp(&when(b))
+            .then(a.visit.key().cmp(&b.visit.key()))
+    });
+    changes
+}
+
+// ---------------------------------------------------------------------------------------------
+// Words
+
+const MONTHS_ID: [&str; 12] = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+];
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+fn month(lang: Lang, d: NaiveDate) -> &'static str {
+    let i = d.month0() as usize;
+    match lang {
+        Lang::Id => MONTHS_ID[i],
+        Lang::En => MONTHS_EN[i],
+    }
+}
+
+fn weekday(lang: Lang, d: NaiveDate) -> &'static str {
+    let i = d.weekday().num_days_from_monday() as usize;
+    match lang {
+        Lang::Id => [
+            "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
+        ][i],
+        Lang::En => [
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+            "Sunday",
+        ][i],
+    }
+}
+
+/// "Senin, 23 November 2026".
+pub fn long_date(lang: Lang, d: NaiveDate) -> String {
+    format!(
+        "{}, {} {} {}",
+        weekday(lang, d),
+        d.day(),
+        month(lang, d),
+        d.year()
+    )
+}
+
+/// "23–28 November 2026", "30 November – 5 Desember 2026", "28 Desember 2026 – 2 Januari 2027".
+pub fn date_range(lang: Lang, first: NaiveDate, last: NaiveDate) -> String {
+    if first == last {
+        format!("{} {} {}", first.day(), month(lang, first), first.year())
+    } else if first.year() != last.year() {
+        format!(
+            "{} {} {} – {} {} {}",
+            first.day(),
+            month(lang, first),
+            first.year(),
+            last.day(),
+            month(lang, last),
+            last.year()
+        )
+    } else if first.month() != last.month() {
+        format!(
+            "{} {} – {} {} {}",
+            first.day(),
+            month(lang, first),
+            last.day(),
+            month(lang, last),
+            last.year()
+        )
+    } else {
+        format!(
+            "{}–{} {} {}",
+            first.day(),
+            last.day(),
+            month(lang, last),
+            last.year()
+        )
+    }
+}
+
+/// Monday to Saturday of an ISO week (`2026-W48`), the span used when a team has no visit.
+pub fn week_span(week: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let (y, w) = week.split_once("-W")?;
+    let monday = NaiveDate::from_isoywd_opt(y.parse().ok()?, w.parse().ok()?, Weekday::Mon)?;
+    Some((monday, monday + chrono::Duration::days(5)))
+}
+
+fn kind_label(lang: Lang, kind: &str) -> String {
+    let upper = [
+        "sd", "mi", "smp", "mts", "sma", "smk", "ma", "slb", "paud", "tk", "ra",
+    ];
+    if upper.contains(&kind) {
+        return kind.to_uppercase();
+    }
+    match (lang, kind) {
+        (Lang::Id, "balai_desa") => "balai desa".into(),
+        (Lang::En, "balai_desa") => "village hall".into(),
+        (Lang::Id, "institusi") => "institusi (panti, lapas, rumah sakit)".into(),
+        (Lang::En, "institusi") => "institution (care home, prison, hospital)".into(),
+        (Lang::Id, "keramaian") => "keramaian (pasar, car free day)".into(),
+        (Lang::En, "keramaian") => "crowd point (market, car-free day)".into(),
+        (_, other) => other.replace('_', " "),
+    }
+}
+
+fn indicator_label(lang: Lang, code: &str) -> &str {
+    match (lang, code) {
+        (Lang::Id, "ktp_el") => "perekaman KTP-el",
+        (Lang::En, "ktp_el") => "KTP-el recording",
+        (Lang::Id, "kia") => "KIA (kartu identitas anak)",
+        (Lang::En, "kia") => "KIA (child ID card)",
+        (Lang::Id, "akta_lahir") => "akta kelahiran",
+        (Lang::En, "akta_lahir") => "birth certificate",
+        (Lang::Id, "ikd") => "aktivasi IKD",
+        (Lang::En, "ikd") => "IKD activation",
+        (_, other) => other,
+    }
+}
+
+/// "1 j 05 mnt" / "1 h 05 min"; "25 mnt" / "25 min".
+pub fn duration(lang: Lang, secs: i64) -> String {
+    let mins = (secs.max(0) + 30) / 60;
+    let (h, m) = (mins / 60, mins % 60);
+    match (lang, h) {
+        (Lang::Id, 0) => format!("{m} mnt"),
+        (Lang::En, 0) => format!("{m} min"),
+        (Lang::Id, _) => format!("{h} j {m:02} mnt"),
+        (Lang::En, _) => format!("{h} h {m:02} min"),
+    }
+}
+
+fn people_count(p: f64) -> i64 {
+    p.round() as i64
+}
+
+/// What a team brings to a visit, from the services expected there.
+fn to_bring(lang: Lang, v: &Visit, kits: i32, prints_cards: bool) -> Vec<String> {
+    let n = |code: &str| v.people.get(code).copied().map(people_count).unwrap_or(0);
+    let mut out = Vec::new();
+    let (ktp, kia, akta, ikd) = (n("ktp_el"), n("kia"), n("akta_lahir"), n("ikd"));
+    if ktp > 0 {
+        out.push(match lang {
+            Lang::Id => format!("{kits} set alat rekam KTP-el (laptop, kamera, pemindai sidik jari dan iris, pad tanda tangan)"),
+            Lang::En => format!("{kits} KTP-el recording kit(s) (laptop, camera, fingerprint and iris scanners, signature pad)"),
+        });
+        if prints_cards {
+            out.push(match lang {
+                Lang::Id => format!("printer kartu dan ±{ktp} blangko KTP-el"),
+                Lang::En => format!("card printer and about {ktp} blank KTP-el cards (blangko)"),
+            });
+        }
+    }
+    if kia > 0 {
+        out.push(match lang {
+            Lang::Id => format!("±{kia} blangko KIA; kamera untuk anak usia 5 tahun ke atas; salinan KK dan akta yang dikumpulkan sekolah"),
+            Lang::En => format!("about {kia} blank KIA cards; a camera for children aged 5 and over; the KK and birth-certificate copies collected by the school"),
+        });
+    }
+    if akta > 0 {
+        out.push(match lang {
+            Lang::Id => format!("±{akta} formulir F-2.01 (pencatatan kelahiran)"),
+            Lang::En => format!("about {akta} F-2.01 forms (birth registration)"),
+        });
+    }
+    if ikd > 0 {
+        out.push(match lang {
+            Lang::Id => "ponsel atau tablet untuk aktivasi IKD dan kuota data".to_string(),
+            Lang::En => "a phone or tablet for IKD activation, with mobile data".to_string(),
+        });
+    }
+    out.push(match lang {
+        Lang::Id => "formulir F-1.01 (biodata/perubahan KK) dan daftar hadir".to_string(),
+        Lang::En => "F-1.01 forms (family card updates) and an attendance list".to_string(),
+    });
+    out
+}
+
+fn osm_link(lat: f64, lon: f64) -> String {
+    format!("https://www.openstreetmap.org/?mlat={lat:.5}&mlon={lon:.5}#map=17/{lat:.5}/{lon:.5}")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+#[derive(Serialize)]
+struct VisitCtx {
+    n: usize,
+    name: String,
+    kind: String,
+    part: Option<String>,
+    address: String,
+    contact: Option<String>,
+    arrive: String,
+    start: String,
+    end: String,
+    travel: String,
+    people: Vec<String>,
+    bring: Vec<String>,
+    map: String,
+}
+
+#[derive(Serialize)]
+struct DayCtx {
+    title: String,
+    base: String,
+    back_at: String,
+    travel: String,
+    visits: Vec<VisitCtx>,
+    people: i64,
+}
+
+#[derive(Serialize)]
+struct ChangeCtx {
+    what: String,
+    name: String,
+}
+
+fn labels(lang: Lang) -> BTreeMap<&'static str, &'static str> {
+    let pairs: &[(&str, &str, &str)] = &[
+        ("greeting", "Yth.", "Dear"),
+        (
+            "intro",
+            "Berikut jadwal jemput bola minggu ini. Waktu dalam zona",
+            "Here is this week's outreach schedule. Times are in",
+        ),
+        ("arrive", "Tiba", "Arrive"),
+        ("service", "Layanan", "Service"),
+        ("kind", "Jenis", "Kind"),
+        ("address", "Alamat", "Address"),
+        ("contact", "Kontak", "Contact"),
+        ("people", "Perkiraan peserta", "Expected people"),
+        ("bring", "Bawa", "Bring"),
+        ("map", "Peta", "Map"),
+        (
+            "travel",
+            "Perjalanan dari titik sebelumnya",
+            "Travel from the previous stop",
+        ),
+        ("depart", "Berangkat dari", "Leave from"),
+        ("back", "Kembali di markas pukul", "Back at base by"),
+        ("day_total", "Total hari ini", "Day total"),
+        ("week_total", "Total minggu ini", "Week total"),
+        ("visits", "kunjungan", "visits"),
+        ("persons", "orang", "people"),
+        ("on_road", "di jalan", "on the road"),
+        (
+            "no_visits",
+            "Tidak ada kunjungan terjadwal untuk tim Anda minggu ini.",
+            "No visits are scheduled for your team this week.",
+        ),
+        (
+            "changes",
+            "Perubahan dibanding jadwal sebelumnya",
+            "Changes from the previous schedule",
+        ),
+        (
+            "full",
+            "Jadwal lengkap yang berlaku",
+            "The full schedule now in force",
+        ),
+        (
+            "attachment",
+            "Lampiran jadwal.ics dapat dibuka di kalender ponsel.",
+            "The attached jadwal.ics opens in your phone's calendar.",
+        ),
+        (
+            "privacy",
+            "Email ini tidak memuat NIK atau data pribadi penduduk.",
+            "This email carries no NIK or other personal data.",
+        ),
+        (
+            "footer",
+            "Dikirim oleh jemput untuk Disdukcapil",
+            "Sent by jemput for Disdukcapil",
+        ),
+        ("version", "versi rencana", "plan version"),
+    ];
+    pairs
+        .iter()
+        .map(|(k, id, en)| (*k, if lang == Lang::Id { *id } else { *en }))
+        .collect()
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    for (name, src) in [
+        ("schedule.txt", include_str!("templates/schedule.txt")),
+        ("schedule.html", include_str!("templates/schedule.html")),
+        ("reminder.txt", include_str!("templates/reminder.txt")),
+        ("reminder.html", include_str!("templates/reminder.html")),
+    ] {
+        env.add_template(name, src)
+            .expect("the embedded email templates parse");
+    }
+    env
+}
+
+/// "WIB (Asia/Jakarta)": how Indonesians name their zones, with the IANA name calendars use.
+fn zone_label(tz: &str) -> String {
+    let abbrev = match tz {
+        "Asia/Jakarta" | "Asia/Pontianak" => Some("WIB"),
+        "Asia/Makassar" => Some("WITA"),
+        "Asia/Jayapura" => Some("WIT"),
+        _ => None,
+    };
+    match abbrev {
+        Some(a) => format!("{a} ({tz})"),
+        None => tz.to_string(),
+    }
+}
+
+fn people_lines(lang: Lang, people: &BTreeMap<String, f64>) -> Vec<String> {
+    people
+        .iter()
+        .filter(|(_, n)| people_count(**n) > 0)
+        .map(|(code, n)| {
+            format!(
+                "{}: ±{} {}",
+                indicator_label(lang, code),
+                people_count(*n),
+                if lang == Lang::Id { "orang" } else { "people" }
+            )
+        })
+        .collect()
+}
+
+fn change_line(lang: Lang, c: &Change) -> ChangeCtx {
+    let when = |x: &Option<(NaiveDate, String)>| {
+        x.as_ref()
+            .map(|(d, t)| format!("{} {}", long_date(lang, *d), t))
+            .unwrap_or_default()
+    };
+    let what = match (lang, c.kind) {
+        (Lang::Id, ChangeKind::Added) => format!("DITAMBAH: {}", when(&c.after)),
+        (Lang::En, ChangeKind::Added) => format!("ADDED: {}", when(&c.after)),
+        (Lang::Id, ChangeKind::Moved) => {
+            format!("DIPINDAH: {} → {}", when(&c.before), when(&c.after))
+        }
+        (Lang::En, ChangeKind::Moved) => {
+            format!("MOVED: {} → {}", when(&c.before), when(&c.after))
+        }
+        (Lang::Id, ChangeKind::Dropped) => format!("DIBATALKAN: {}", when(&c.before)),
+        (Lang::En, ChangeKind::Dropped) => format!("CANCELLED: {}", when(&c.before)),
+    };
+    ChangeCtx {
+        what,
+        name: c.visit.name.clone(),
+    }
+}
+
+fn span(week: &TeamWeek) -> (NaiveDate, NaiveDate) {
+    match (week.days.first(), week.days.last()) {
+        (Some(f), Some(l)) => (f.date, l.date),
+        _ => week_span(&week.week).unwrap_or_default(),
+    }
+}
+
+/// The schedule email (or, when `week.changes` is not empty, the change notice) for one
+/// recipient. `stamp` is the iCalendar DTSTAMP, passed in so rendering is repeatable.
+pub fn render_schedule(
+    week: &TeamWeek,
+    lang: Lang,
+    stamp: chrono::DateTime<chrono::Utc>,
+) -> Rendered {
+    let (first, last) = span(week);
+    let range = date_range(lang, first, last);
+    let is_change = !week.changes.is_empty();
+    let subject = match (lang, is_change) {
+        (Lang::Id, false) => format!("Jadwal jemput bola {} — {range}", week.team_name),
+        (Lang::En, false) => format!("Outreach schedule {} — {range}", week.team_name),
+        (Lang::Id, true) => format!("Perubahan jadwal jemput bola {} — {range}", week.team_name),
+        (Lang::En, true) => format!("Schedule change {} — {range}", week.team_name),
+    };
+    let mut week_people = 0i64;
+    let mut week_travel = 0i64;
+    let mut week_visits = 0usize;
+    let days: Vec<DayCtx> = week
+        .days
+        .iter()
+        .map(|d| {
+            let visits: Vec<VisitCtx> = d
+                .visits
+                .iter()
+                .enumerate()
+                .map(|(i, v)| VisitCtx {
+                    n: i + 1,
+                    name: v.name.clone(),
+                    kind: kind_label(lang, &v.kind),
+                    part: (v.parts > 1).then(|| match lang {
+                        Lang::Id => format!("bagian {} dari {}", v.part, v.parts),
+                        Lang::En => format!("part {} of {}", v.part, v.parts),
+                    }),
+                    address: v.address.clone(),
+                    contact: match (&v.contact_name, &v.contact_phone) {
+                        (Some(n), Some(p)) => Some(format!("{n}, {p}")),
+                        (Some(n), None) => Some(n.clone()),
+                        (None, Some(p)) => Some(p.clone()),
+                        (None, None) => None,
+                    },
+                    arrive: v.arrive.clone(),
+                    start: v.start.clone(),
+                    end: v.end.clone(),
+                    travel: duration(lang, v.travel_from_prev_s as i64),
+                    people: people_lines(lang, &v.people),
+                    bring: to_bring(lang, v, week.kits, week.prints_cards),
+                    map: osm_link(v.lat, v.lon),
+                })
+                .collect();
+            let people: i64 = d
+                .visits
+                .iter()
+                .map(|v| v.people.values().copied().map(people_count).sum::<i64>())
+                .sum();
+            week_people += people;
+            week_travel += d.travel_s;
+            week_visits += visits.len();
+            DayCtx {
+                title: long_date(lang, d.date),
+                base: d.base_name.clone(),
+                back_at: d.back_at.clone(),
+                travel: duration(lang, d.travel_s),
+                visits,
+                people,
+            }
+        })
+        .collect();
+    let changes: Vec<ChangeCtx> = week.changes.iter().map(|c| change_line(lang, c)).collect();
+    let ctx = context! {
+        t => labels(lang),
+        lang => lang,
+        subject => &subject,
+        team => &week.team_name,
+        region => &week.region_name,
+        time_zone => zone_label(&week.time_zone),
+        version => week.plan_version,
+        days => days,
+        changes => changes,
+        week_visits => week_visits,
+        week_people => week_people,
+        week_travel => duration(lang, week_travel),
+    };
+    let env = environment();
+    let render = |name: &str| {
+        env.get_template(name)
+            .and_then(|t| t.render(&ctx))
+            .expect("the email templates render with this context")
+    };
+    Rendered {
+        text: render("schedule.txt"),
+        html: render("schedule.html"),
+        ics: Some(calendar(week, lang, stamp)),
+        subject,
+    }
+}
+
+/// The coordinator's reminder at the weekly trigger when next week's plan is not approved.
+pub fn render_reminder(
+    region_code: &str,
+    region_name: &str,
+    week: &str,
+    has_draft: bool,
+    lang: Lang,
+) -> Rendered {
+    let (first, last) = week_span(week).unwrap_or_default();
+    let range = date_range(lang, first, last);
+    let subject = match lang {
+        Lang::Id => format!("Pengingat: jadwal jemput bola {region_name} {range} belum disetujui"),
+        Lang::En => {
+            format!("Reminder: the {region_name} outreach schedule for {range} is not approved")
+        }
+    };
+    let ctx = context! {
+        lang => lang,
+        region => region_name,
+        code => region_code,
+        week => week,
+        range => range,
+        has_draft => has_draft,
+    };
+    let env = environment();
+    let render = |name: &str| {
+        env.get_template(name)
+            .and_then(|t| t.render(&ctx))
+            .expect("the reminder templates render")
+    };
+    Rendered {
+        text: render("reminder.txt"),
+        html: render("reminder.html"),
+        ics: None,
+        subject,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,376 @@
+//! Publishing a plan with its emails, and the weekly trigger.
+//!
+//! Publishing renders one message per member of every team concerned and hands them to the
+//! store, which marks the plan published and queues the messages in one transaction. A first
+//! publication of a week emails every team of the region; a later version emails only the teams
+//! whose visits changed ("Perubahan jadwal"), listing what moved, was added or was dropped.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use sea_orm::DatabaseConnection;
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::email::{self, Lang, TeamDay, TeamWeek, Visit};
+use crate::planning::{self, PlanError, PlanView};
+use crate::store::outbox::{self, NewMessage};
+use crate::store::plans::{self, Published};
+use crate::store::{StoreError, begin_write};
+
+/// What the outbox needs to know when messages are queued.
+#[derive(Debug, Clone)]
+pub struct MailContext {
+    pub domain: String,
+    pub max_attempts: i32,
+}
+
+impl MailContext {
+    pub fn from_settings(s: &Settings) -> Self {
+        Self {
+            domain: s.email.message_id_domain.clone(),
+            max_attempts: s.outbox.max_attempts,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishOutcome {
+    pub plan_id: i64,
+    /// False when the plan already was the published version (nothing was queued).
+    pub newly_published: bool,
+    pub emails_queued: u64,
+    /// Teams that get an email: every team on a first publication, else the changed ones.
+    pub teams_notified: usize,
+}
+
+fn not_found(id: i64) -> PlanError {
+    PlanError::NotFound(format!("rencana {id} tidak ditemukan / plan not found"))
+}
+
+/// Publish a plan and queue its emails atomically. Idempotent: publishing the published version
+/// again changes nothing and queues nothing.
+pub async fn publish(
+    db: &DatabaseConnection,
+    ctx: &MailContext,
+    plan_id: i64,
+) -> Result<PublishOutcome, PlanError> {
+    // Another version published between rendering and the transaction makes the change notices
+    // stale: render again against it (twice at most; then the caller sees a conflict).
+    for _ in 0..3 {
+        let view = planning::view(db, plan_id)
+            .await?
+            .ok_or_else(|| not_found(plan_id))?;
+        let already = PublishOutcome {
+            plan_id,
+            newly_published: false,
+            emails_queued: 0,
+            teams_notified: 0,
+        };
+        if view.status == "published" {
+            return Ok(already);
+        }
+        let previous = plans::published_of(db, &view.region, &view.week).await?;
+        let previous_view = match &previous {
+            Some(p) => planning::view(db, p.id).await?,
+            None => None,
+        };
+        let (messages, teams_notified) =
+            messages_for(db, ctx, &view, previous_view.as_ref(), Utc::now()).await?;
+        match plans::publish(
+            db,
+            plan_id,
+            previous.map(|p| p.id),
+            &messages,
+            ctx.max_attempts,
+            &ctx.domain,
+        )
+        .await?
+        {
+            Published::NotFound => return Err(not_found(plan_id)),
+            Published::Already => return Ok(already),
+            Published::Stale => continue,
+            Published::Now { queued } => {
+                tracing::info!(plan_id, queued, teams_notified, "plan published");
+                return Ok(PublishOutcome {
+                    plan_id,
+                    newly_published: true,
+                    emails_queued: queued,
+                    teams_notified,
+                });
+            }
+        }
+    }
+    Err(PlanError::Conflict(
+        "versi lain sedang diterbitkan, coba lagi / another version was being published, retry"
+            .into(),
+    ))
+}
+
+/// The days of one team in a plan view, in the email's shape.
+pub fn team_days(view: &PlanView, team_id: i64) -> Vec<TeamDay> {
+    view.routes
+        .iter()
+        .filter(|r| r.team_id == team_id && !r.stops.is_empty())
+        .filter_map(|r| {
+            let date = NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").ok()?;
+            Some(TeamDay {
+                date,
+                base_name: r.base.name.clone(),
+                back_at: r.back_at.clone(),
+                travel_s: r.travel_s,
+                visits: r
+                    .stops
+                    .iter()
+                    .map(|s| Visit {
+                        site_id: s.site_id,
+                        part: s.part,
+                        parts: s.parts,
+                        name: s.name.clone(),
+                        kind: s.kind.clone(),
+                        address: s.address.clone(),
+                        contact_name: s.contact_name.clone(),
+                        contact_phone: s.contact_phone.clone(),
+                        lat: s.lat,
+                        lon: s.lon,
+                        arrive: s.arrive.clone(),
+                        start: s.start.clone(),
+                        end: s.end.clone(),
+                        travel_from_prev_s: s.travel_from_prev_s,
+                        people: s.people.clone(),
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// Render every message a publication sends; returns them and how many teams they reach.
+async fn messages_for(
+    db: &DatabaseConnection,
+    ctx: &MailContext,
+    view: &PlanView,
+    previous: Option<&PlanView>,
+    now: DateTime<Utc>,
+) -> Result<(Vec<NewMessage>, usize), StoreError> {
+    let (region_name, time_zone) = plans::region_name_tz(db, &view.region)
+        .await?
+        .unwrap_or_else(|| (view.region.clone(), "Asia/Jakarta".into()));
+    let teams = plans::teams_of(db, &view.region).await?;
+    let team_ids: Vec<i64> = teams.iter().map(|t| t.id).collect();
+    let mut members: HashMap<i64, Vec<_>> = HashMap::new();
+    for m in plans::members_of(db, &team_ids).await? {
+        members.entry(m.team_id).or_default().push(m);
+    }
+    let mut messages = Vec::new();
+    let mut teams_notified = 0;
+    for team in &teams {
+        let days = team_days(view, team.id);
+        let changes = match previous {
+            Some(prev) => {
+                let changes = email::diff(&team_days(prev, team.id), &days);
+                if changes.is_empty() {
+                    continue;
+                }
+                changes
+            }
+            None => Vec::new(),
+        };
+        let week = TeamWeek {
+            region_code: view.region.clone(),
+            region_name: region_name.clone(),
+            time_zone: time_zone.clone(),
+            week: view.week.clone(),
+            plan_version: view.version,
+            team_name: team.name.clone(),
+            kits: team.kits,
+            prints_cards: team.capabilities.split(';').any(|c| c == "cetak_kartu"),
+            days,
+            changes,
+            uid_domain: ctx.domain.clone(),
+        };
+        let Some(team_members) = members.get(&team.id) else {
+            tracing::warn!(team = %team.name, "team has no members to email");
+            continue;
+        };
+        teams_notified += 1;
+        for member in team_members {
+            let lang = Lang::from_code(&member.language);
+            let r = email::render_schedule(&week, lang, now);
+            messages.push(NewMessage {
+                dedupe_key: format!("plan:{}:member:{}", view.id, member.id),
+                kind: if previous.is_some() {
+                    "change"
+                } else {
+                    "schedule"
+                }
+                .into(),
+                plan_id: Some(view.id),
+                team_id: Some(team.id),
+                region_code: view.region.clone(),
+                recipient: recipient(&member.name, &member.email),
+                language: lang.code().into(),
+                subject: r.subject,
+                body_text: r.text,
+                body_html: r.html,
+                ics: r.ics,
+            });
+        }
+    }
+    Ok((messages, teams_notified))
+}
+
+/// `Name <address>` with the name quoted where RFC 5322 needs it. An address that does not parse
+/// is kept as it is: its send fails permanently and shows in the outbox for a coordinator to fix.
+fn recipient(name: &str, email: &str) -> String {
+    match email.parse::<lettre::Address>() {
+        Ok(addr) => lettre::message::Mailbox::new(Some(name.to_string()), addr).to_string(),
+        Err(_) => email.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weekly trigger
+
+/// The ISO week the trigger acts for at `now`, once the region's local day and time of this
+/// week have passed: next week. `None` before that.
+pub fn trigger_week(
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+    day: chrono::Weekday,
+    time: chrono::NaiveTime,
+) -> Option<String> {
+    let local = now.with_timezone(&tz).naive_local();
+    let monday =
+        local.date() - chrono::Duration::days(local.weekday().num_days_from_monday() as i64);
+    let at = (monday + chrono::Duration::days(day.num_days_from_monday() as i64)).and_time(time);
+    (local >= at).then(|| crate::priority::next_week(local.date()))
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct WeeklyAction {
+    pub region: String,
+    pub week: String,
+    /// `published`, `already_published` or `reminded`.
+    pub action: String,
+    pub plan_id: Option<i64>,
+}
+
+/// Run every region's weekly trigger that is due at `now` and has not run for its week.
+pub async fn run_weekly(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<Vec<WeeklyAction>, PlanError> {
+    let ctx = MailContext::from_settings(settings);
+    let mut done = Vec::new();
+    for region in plans::regions_with_teams(db).await? {
+        let Some((region_name, tz_name)) = plans::region_name_tz(db, &region).await? else {
+            continue;
+        };
+        let tz: chrono_tz::Tz = tz_name.parse().unwrap_or(chrono_tz::Asia::Jakarta);
+        let (day, time) = settings
+            .weekly
+            .for_region(&region)
+            .map_err(|e| PlanError::Internal(e.to_string()))?;
+        let Some(week) = trigger_week(now, tz, day, time) else {
+            continue;
+        };
+        if plans::weekly_run_done(db, &region, &week).await? {
+            continue;
+        }
+        let latest = plans::latest(db, &region, &week).await?;
+        let action = match &latest {
+            Some(p) if p.status == "published" => {
+                record(db, &region, &week, "already_published", Some(p.id)).await?;
+                "already_published"
+            }
+            Some(p) if p.approved_at.is_some() => {
+                // Publishing is idempotent and its emails de-duplicated, so two workers racing
+                // here send each email once; the run record keeps later checks quiet.
+                publish(db, &ctx, p.id).await?;
+                record(db, &region, &week, "published", Some(p.id)).await?;
+                "published"
+            }
+            _ => {
+                remind(
+                    db,
+                    settings,
+                    &ctx,
+                    &region,
+                    &region_name,
+                    &week,
+                    latest.is_some(),
+                )
+                .await?;
+                "reminded"
+            }
+        };
+        tracing::info!(%region, %week, action, "weekly trigger");
+        done.push(WeeklyAction {
+            region,
+            week,
+            action: action.into(),
+            plan_id: latest.map(|p| p.id),
+        });
+    }
+    Ok(done)
+}
+
+async fn record(
+    db: &DatabaseConnection,
+    region: &str,
+    week: &str,
+    action: &str,
+    plan_id: Option<i64>,
+) -> Result<(), StoreError> {
+    plans::record_weekly_run(db, region, week, action, plan_id).await?;
+    Ok(())
+}
+
+/// The reminder and the run record in one transaction: a crash between them cannot lose the
+/// reminder or send it twice.
+async fn remind(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    ctx: &MailContext,
+    region: &str,
+    region_name: &str,
+    week: &str,
+    has_draft: bool,
+) -> Result<(), StoreError> {
+    let recipients = settings
+        .weekly
+        .coordinators
+        .get(region)
+        .cloned()
+        .unwrap_or_default();
+    if recipients.is_empty() {
+        tracing::warn!(%region, %week, "plan not approved and no coordinator address configured (weekly.coordinators)");
+    }
+    let messages: Vec<NewMessage> = recipients
+        .iter()
+        .map(|to| {
+            let r = email::render_reminder(region, region_name, week, has_draft, Lang::Id);
+            NewMessage {
+                dedupe_key: format!("reminder:{region}:{week}:{to}"),
+                kind: "reminder".into(),
+                plan_id: None,
+                team_id: None,
+                region_code: region.to_string(),
+                recipient: to.clone(),
+                language: "id".into(),
+                subject: r.subject,
+                body_text: r.text,
+                body_html: r.html,
+                ics: None,
+            }
+        })
+        .collect();
+    let txn = begin_write(db).await?;
+    if plans::record_weekly_run(&txn, region, week, "reminded", None).await? {
+        outbox::enqueue(&txn, &messages, ctx.max_attempts, &ctx.domain, Utc::now()).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}

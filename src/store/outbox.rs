@@ -1,0 +1,309 @@
+//! The email outbox table: enqueue inside the caller's transaction, claim with a lease, and
+//! record the result fenced by the claiming worker's id.
+//!
+//! Claiming is one short write transaction: pick due rows (`FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL, so concurrent workers skip each other's rows; SQLite has one writer and the
+//! transaction is `BEGIN IMMEDIATE`, so the pick and the update are atomic there too), then mark
+//! them `sending` with `locked_by`/`locked_until`, repeating the eligibility predicate in the
+//! UPDATE so a row another worker took in between is not taken twice. Sending happens outside
+//! any transaction; a worker that dies leaves its rows to be re-claimed when the lease expires.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::{
+    ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TryInsertResult,
+};
+
+use super::entity::email_outbox::{self, Column, Entity};
+use super::{StoreError, begin_write};
+
+/// A message to queue; the Message-ID is chosen here, once.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub dedupe_key: String,
+    pub kind: String,
+    pub plan_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub region_code: String,
+    pub recipient: String,
+    pub language: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub ics: Option<String>,
+}
+
+/// `<random@domain>`: unique per row and the same on every retry of that row.
+pub fn new_message_id(domain: &str) -> String {
+    format!("<{}@{}>", uuid::Uuid::new_v4().simple(), domain)
+}
+
+/// Queue messages on `conn` (the caller's transaction). A message whose dedupe key is already
+/// queued is skipped; returns how many rows were added.
+pub async fn enqueue<C: ConnectionTrait>(
+    conn: &C,
+    messages: &[NewMessage],
+    max_attempts: i32,
+    domain: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let mut added = 0;
+    for m in messages {
+        let row = email_outbox::ActiveModel {
+            id: NotSet,
+            dedupe_key: Set(m.dedupe_key.clone()),
+            message_id: Set(new_message_id(domain)),
+            kind: Set(m.kind.clone()),
+            plan_id: Set(m.plan_id),
+            team_id: Set(m.team_id),
+            region_code: Set(m.region_code.clone()),
+            recipient: Set(m.recipient.clone()),
+            language: Set(m.language.clone()),
+            subject: Set(m.subject.clone()),
+            body_text: Set(m.body_text.clone()),
+            body_html: Set(m.body_html.clone()),
+            ics: Set(m.ics.clone()),
+            status: Set("pending".into()),
+            attempts: Set(0),
+            max_attempts: Set(max_attempts),
+            next_attempt_at: Set(now),
+            locked_by: Set(None),
+            locked_until: Set(None),
+            last_error: Set(None),
+            smtp_response: Set(None),
+            created_at: Set(now),
+            sent_at: Set(None),
+        };
+        match Entity::insert(row)
+            .on_conflict_do_nothing_on([Column::DedupeKey])
+            .exec_without_returning(conn)
+            .await?
+        {
+            TryInsertResult::Inserted(n) => added += n,
+            TryInsertResult::Empty | TryInsertResult::Conflicted => {}
+        }
+    }
+    Ok(added)
+}
+
+fn due(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(
+            Condition::all()
+                .add(Column::Status.eq("pending"))
+                .add(Column::NextAttemptAt.lte(now)),
+        )
+        .add(
+            Condition::all()
+                .add(Column::Status.eq("sending"))
+                .add(Column::LockedUntil.lt(now)),
+        )
+}
+
+/// Claim up to `limit` due messages for `worker` until `now + lease`.
+pub async fn claim(
+    db: &DatabaseConnection,
+    worker: &str,
+    limit: u64,
+    lease: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<Vec<email_outbox::Model>, StoreError> {
+    let txn = begin_write(db).await?;
+    let ids: Vec<i64> = Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(due(now))
+        .order_by_asc(Column::NextAttemptAt)
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    if ids.is_empty() {
+        txn.commit().await?;
+        return Ok(Vec::new());
+    }
+    Entity::update_many()
+        .col_expr(Column::Status, Expr::value("sending"))
+        .col_expr(Column::LockedBy, Expr::value(worker))
+        .col_expr(Column::LockedUntil, Expr::value(now + lease))
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .filter(Column::Id.is_in(ids.clone()))
+        .filter(due(now))
+        .exec(&txn)
+        .await?;
+    let claimed = Entity::find()
+        .filter(Column::Id.is_in(ids))
+        .filter(Column::LockedBy.eq(worker))
+        .filter(Column::Status.eq("sending"))
+        .order_by_asc(Column::Id)
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(claimed)
+}
+
+/// Fenced by the lease holder: a worker whose lease was taken over changes nothing.
+fn fenced(id: i64, worker: &str) -> Condition {
+    Condition::all()
+        .add(Column::Id.eq(id))
+        .add(Column::LockedBy.eq(worker))
+        .add(Column::Status.eq("sending"))
+}
+
+pub async fn mark_sent(
+    db: &DatabaseConnection,
+    id: i64,
+    worker: &str,
+    response: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let r = Entity::update_many()
+        .col_expr(Column::Status, Expr::value("sent"))
+        .col_expr(Column::SmtpResponse, Expr::value(response))
+        .col_expr(Column::SentAt, Expr::value(now))
+        .col_expr(
+            Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(fenced(id, worker))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// A transient failure: back to `pending` at `next_at`, or `dead` when out of attempts.
+pub async fn mark_retry(
+    db: &DatabaseConnection,
+    row: &email_outbox::Model,
+    worker: &str,
+    error: &str,
+    next_at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let status = if row.attempts >= row.max_attempts {
+        "dead"
+    } else {
+        "pending"
+    };
+    let r = Entity::update_many()
+        .col_expr(Column::Status, Expr::value(status))
+        .col_expr(Column::LastError, Expr::value(error))
+        .col_expr(Column::NextAttemptAt, Expr::value(next_at))
+        .col_expr(
+            Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(fenced(row.id, worker))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// A permanent failure: `failed` at once, never retried by the worker.
+pub async fn mark_failed(
+    db: &DatabaseConnection,
+    id: i64,
+    worker: &str,
+    error: &str,
+) -> Result<bool, StoreError> {
+    let r = Entity::update_many()
+        .col_expr(Column::Status, Expr::value("failed"))
+        .col_expr(Column::LastError, Expr::value(error))
+        .col_expr(
+            Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(fenced(id, worker))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Release a claim without counting it (the worker is shutting down before it sent anything).
+pub async fn release(db: &DatabaseConnection, id: i64, worker: &str) -> Result<(), StoreError> {
+    Entity::update_many()
+        .col_expr(Column::Status, Expr::value("pending"))
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).sub(1))
+        .col_expr(
+            Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(fenced(id, worker))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    status: Option<&str>,
+    plan: Option<i64>,
+    limit: u64,
+) -> Result<Vec<email_outbox::Model>, StoreError> {
+    let mut q = Entity::find();
+    if let Some(s) = status {
+        q = q.filter(Column::Status.eq(s));
+    }
+    if let Some(p) = plan {
+        q = q.filter(Column::PlanId.eq(p));
+    }
+    Ok(q.order_by_asc(Column::Id).limit(limit).all(db).await?)
+}
+
+pub async fn get(
+    db: &DatabaseConnection,
+    id: i64,
+) -> Result<Option<email_outbox::Model>, StoreError> {
+    Ok(Entity::find_by_id(id).one(db).await?)
+}
+
+/// What a manual retry did.
+#[derive(Debug)]
+pub enum Retry {
+    NotFound,
+    /// Only `failed` and `dead` messages are retried by hand; the others are on their way.
+    NotRetriable(String),
+    Requeued(Box<email_outbox::Model>),
+}
+
+/// Put a `failed` or `dead` message back in the queue with a fresh set of attempts (and the same
+/// Message-ID).
+pub async fn retry(
+    db: &DatabaseConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Retry, StoreError> {
+    let txn = begin_write(db).await?;
+    let Some(row) = Entity::find_by_id(id).one(&txn).await? else {
+        return Ok(Retry::NotFound);
+    };
+    if row.status != "failed" && row.status != "dead" {
+        return Ok(Retry::NotRetriable(row.status));
+    }
+    Entity::update_many()
+        .col_expr(Column::Status, Expr::value("pending"))
+        .col_expr(Column::Attempts, Expr::value(0))
+        .col_expr(Column::NextAttemptAt, Expr::value(now))
+        .col_expr(Column::LockedBy, Expr::value(Option::<String>::None))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.is_in(["failed", "dead"]))
+        .exec(&txn)
+        .await?;
+    let row = Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .expect("the row was read in this transaction");
+    txn.commit().await?;
+    Ok(Retry::Requeued(Box::new(row)))
+}
+
+/// Rows still to deliver (pending or sending), for `demo` and tests to wait on.
+pub async fn undelivered(db: &DatabaseConnection) -> Result<u64, StoreError> {
+    use sea_orm::PaginatorTrait;
+    Ok(Entity::find()
+        .filter(Column::Status.is_in(["pending", "sending"]))
+        .count(db)
+        .await?)
+}
