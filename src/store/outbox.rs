@@ -221,21 +221,6 @@ pub async fn mark_failed(
     Ok(r.rows_affected == 1)
 }
 
-/// Release a claim without counting it (the worker is shutting down before it sent anything).
-pub async fn release(db: &DatabaseConnection, id: i64, worker: &str) -> Result<(), StoreError> {
-    Entity::update_many()
-        .col_expr(Column::Status, Expr::value("pending"))
-        .col_expr(Column::Attempts, Expr::col(Column::Attempts).sub(1))
-        .col_expr(
-            Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .filter(fenced(id, worker))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
 pub async fn list(
     db: &DatabaseConnection,
     status: Option<&str>,
@@ -297,13 +282,4 @@ pub async fn retry(
         .expect("the row was read in this transaction");
     txn.commit().await?;
     Ok(Retry::Requeued(Box::new(row)))
-}
-
-/// Rows still to deliver (pending or sending), for `demo` and tests to wait on.
-pub async fn undelivered(db: &DatabaseConnection) -> Result<u64, StoreError> {
-    use sea_orm::PaginatorTrait;
-    Ok(Entity::find()
-        .filter(Column::Status.is_in(["pending", "sending"]))
-        .count(db)
-        .await?)
 }
