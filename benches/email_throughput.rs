@@ -49,6 +49,10 @@ fn week() -> TeamWeek {
                     end: "09:30".into(),
                     travel_from_prev_s: 1200,
                     people: BTreeMap::from([("ktp_el".into(), 120.0), ("ikd".into(), 40.0)]),
+                    log_url: Some(format!(
+                        "https://jemput.example.go.id/v/{}.2.1764892800.c2lnbmF0dXJl",
+                        d * 10 + i
+                    )),
                 })
                 .collect(),
         })

@@ -166,6 +166,7 @@ fn province() -> (Vec<Site>, Facts) {
             site_id,
             date: date("2026-11-22") - chrono::Duration::days(days),
             delivered: BTreeMap::from([("ktp_el".to_string(), rng.below(100) as i64)]),
+            revisit: false,
         });
     }
     (sites, facts)

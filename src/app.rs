@@ -84,6 +84,7 @@ pub fn state_with_wake(
         mail: crate::notify::MailContext::from_settings(settings),
         wake,
         max_body_bytes: settings.server.max_body_bytes,
+        auth: std::sync::Arc::new(crate::http::AuthState::from_settings(settings)),
     }
 }
 
@@ -111,6 +112,12 @@ pub fn spawn_background(
                 crate::notify::run_weekly(&db, &weekly_settings, chrono::Utc::now()).await
             {
                 tracing::error!(error = %e, "weekly trigger failed; will try again");
+            }
+            // Idempotency keys are kept for a day; the purge rides on the same loop.
+            if let Err(e) =
+                crate::store::visits::purge_idempotency_keys(&db, chrono::Utc::now()).await
+            {
+                tracing::warn!(error = %e, "purging expired idempotency keys failed");
             }
             tokio::select! {
                 _ = &mut weekly_stop => break,

@@ -48,7 +48,42 @@ pub struct Settings {
     pub email: EmailSettings,
     pub outbox: OutboxSettings,
     pub weekly: WeeklySettings,
+    pub auth: AuthSettings,
+    pub visit_logs: VisitLogSettings,
 }
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// A bearer token stops working this long after login.
+    pub session_ttl_hours: i64,
+    /// Signs the per-visit links in the weekly emails (HMAC-SHA256); at least 32 characters.
+    pub link_secret: Secret,
+    /// A visit's link works until this many days after the visit.
+    pub link_valid_days: i64,
+    /// Where the links in the emails point (scheme, host and port jemput is reached at).
+    pub public_base_url: String,
+    /// Login attempts per client address and per username: `login_burst` at once, then one more
+    /// every `login_replenish_ms`.
+    pub login_burst: u32,
+    pub login_replenish_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitLogSettings {
+    /// Flag a check-in farther than this from the site (metres).
+    pub far_check_in_m: f64,
+    /// Flag a log written this long after the visit's day ended (hours).
+    pub late_hours: i64,
+    /// Flag counts needing more kit-minutes than the logged time × kits × this factor.
+    pub capacity_tolerance: f64,
+    /// A retried POST with the same Idempotency-Key replays the first answer this long (hours).
+    pub idempotency_ttl_hours: i64,
+}
+
+/// The development link key in config/default.toml: fine on a laptop, refused in production.
+pub const DEV_LINK_SECRET: &str = "dev-only-link-secret-change-me-0123456789";
 
 /// A value that must never appear in logs or `Debug` output (passwords, keys).
 #[derive(Clone, Default, Deserialize, PartialEq, Eq)]
@@ -295,6 +330,11 @@ impl Settings {
                 "email.transport: \"file\" writes .eml files instead of sending; production needs \"smtp\"".into(),
             ));
         }
+        if self.auth.link_secret.expose() == DEV_LINK_SECRET {
+            return Err(ConfigError(
+                "auth.link_secret: the development key cannot sign links in production (set JEMPUT__AUTH__LINK_SECRET)".into(),
+            ));
+        }
         if self.email.smtp.tls == SmtpTls::None {
             return Err(ConfigError(
                 "email.smtp.tls: plaintext SMTP is refused in production (use starttls or tls)"
@@ -328,6 +368,21 @@ impl Settings {
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.database.backend()?;
+        if self.auth.link_secret.expose().len() < 32 {
+            return Err(ConfigError(
+                "auth.link_secret: at least 32 characters are needed to sign visit links".into(),
+            ));
+        }
+        if self.auth.login_burst == 0 || self.auth.login_replenish_ms == 0 {
+            return Err(ConfigError(
+                "auth.login_burst and auth.login_replenish_ms must be positive".into(),
+            ));
+        }
+        if self.auth.session_ttl_hours <= 0 {
+            return Err(ConfigError(
+                "auth.session_ttl_hours must be positive".into(),
+            ));
+        }
         if self.database.max_connections == 0 {
             return Err(ConfigError(
                 "database.max_connections: must be at least 1".into(),

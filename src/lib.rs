@@ -6,10 +6,12 @@
 //! are thin shells around them; [`app`] wires configuration, database and server together.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod email;
+pub mod fieldlog;
 pub mod http;
 pub mod import;
 pub mod importer;

@@ -23,6 +23,51 @@ use crate::store::{StoreError, begin_write};
 pub struct MailContext {
     pub domain: String,
     pub max_attempts: i32,
+    pub links: VisitLinks,
+}
+
+/// How the per-visit report links in the emails are made.
+#[derive(Debug, Clone)]
+pub struct VisitLinks {
+    pub secret: crate::config::Secret,
+    /// `https://jemput.example.go.id` (no trailing slash).
+    pub base_url: String,
+    pub valid_days: i64,
+    pub time_zone_fallback: chrono_tz::Tz,
+}
+
+impl VisitLinks {
+    pub fn from_settings(s: &Settings) -> Self {
+        Self {
+            secret: s.auth.link_secret.clone(),
+            base_url: s.auth.public_base_url.trim_end_matches('/').to_string(),
+            valid_days: s.auth.link_valid_days,
+            time_zone_fallback: chrono_tz::Asia::Jakarta,
+        }
+    }
+
+    /// When a link for a visit on `date` stops working: the end of the day `valid_days` after.
+    pub fn expires(&self, date: NaiveDate, tz: chrono_tz::Tz) -> i64 {
+        use chrono::TimeZone;
+        let end =
+            (date + chrono::Duration::days(self.valid_days + 1)).and_time(chrono::NaiveTime::MIN);
+        tz.from_local_datetime(&end)
+            .earliest()
+            .map(|t| t.timestamp())
+            .unwrap_or_else(|| end.and_utc().timestamp())
+    }
+
+    pub fn url(&self, visit_id: i64, team_id: i64, date: NaiveDate, tz: chrono_tz::Tz) -> String {
+        let token = crate::auth::sign_link(
+            self.secret.expose(),
+            &crate::auth::LinkClaims {
+                stop_id: visit_id,
+                team_id,
+                expires: self.expires(date, tz),
+            },
+        );
+        format!("{}/v/{token}", self.base_url)
+    }
 }
 
 impl MailContext {
@@ -30,6 +75,7 @@ impl MailContext {
         Self {
             domain: s.email.message_id_domain.clone(),
             max_attempts: s.outbox.max_attempts,
+            links: VisitLinks::from_settings(s),
         }
     }
 }
@@ -54,6 +100,7 @@ pub async fn publish(
     db: &DatabaseConnection,
     ctx: &MailContext,
     plan_id: i64,
+    actor: &str,
 ) -> Result<PublishOutcome, PlanError> {
     // Another version published between rendering and the transaction makes the change notices
     // stale: render again against it (twice at most; then the caller sees a conflict).
@@ -84,6 +131,7 @@ pub async fn publish(
             &messages,
             ctx.max_attempts,
             &ctx.domain,
+            actor,
         )
         .await?
         {
@@ -108,7 +156,12 @@ pub async fn publish(
 }
 
 /// The days of one team in a plan view, in the email's shape.
-pub fn team_days(view: &PlanView, team_id: i64) -> Vec<TeamDay> {
+/// A team's days of a plan; with `links`, each visit carries its signed report link.
+pub fn team_days(
+    view: &PlanView,
+    team_id: i64,
+    links: Option<(&VisitLinks, chrono_tz::Tz)>,
+) -> Vec<TeamDay> {
     view.routes
         .iter()
         .filter(|r| r.team_id == team_id && !r.stops.is_empty())
@@ -138,6 +191,7 @@ pub fn team_days(view: &PlanView, team_id: i64) -> Vec<TeamDay> {
                         end: s.end.clone(),
                         travel_from_prev_s: s.travel_from_prev_s,
                         people: s.people.clone(),
+                        log_url: links.map(|(l, tz)| l.url(s.visit_id, team_id, date, tz)),
                     })
                     .collect(),
             })
@@ -165,10 +219,11 @@ async fn messages_for(
     let mut messages = Vec::new();
     let mut teams_notified = 0;
     for team in &teams {
-        let days = team_days(view, team.id);
+        let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(ctx.links.time_zone_fallback);
+        let days = team_days(view, team.id, Some((&ctx.links, tz)));
         let changes = match previous {
             Some(prev) => {
-                let changes = email::diff(&team_days(prev, team.id), &days);
+                let changes = email::diff(&team_days(prev, team.id, None), &days);
                 if changes.is_empty() {
                     continue;
                 }
@@ -288,7 +343,7 @@ pub async fn run_weekly(
             Some(p) if p.approved_at.is_some() => {
                 // Publishing is idempotent and its emails de-duplicated, so two workers racing
                 // here send each email once; the run record keeps later checks quiet.
-                publish(db, &ctx, p.id).await?;
+                publish(db, &ctx, p.id, "system:weekly").await?;
                 record(db, &region, &week, "published", Some(p.id)).await?;
                 "published"
             }

@@ -767,6 +767,8 @@ pub struct BaseView {
 
 #[derive(Debug, Serialize)]
 pub struct StopView {
+    /// The visit's id (`/api/v1/visits/{visit_id}`), unique to this plan version.
+    pub visit_id: i64,
     pub seq: i32,
     pub site_id: i64,
     pub name: String,
@@ -887,6 +889,7 @@ pub async fn view(db: &DatabaseConnection, id: i64) -> Result<Option<PlanView>, 
             .expect("pushed above")
             .stops
             .push(StopView {
+                visit_id: s.id,
                 seq: s.seq,
                 site_id: s.site_id,
                 name: site.map(|x| x.name.clone()).unwrap_or_default(),

@@ -7,6 +7,7 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_visit_outcomes;
 mod m20261122_000003_plans;
 mod m20261124_000004_outbox;
+mod m20261130_000005_accounts_logs;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_visit_outcomes::Migration),
             Box::new(m20261122_000003_plans::Migration),
             Box::new(m20261124_000004_outbox::Migration),
+            Box::new(m20261130_000005_accounts_logs::Migration),
         ]
     }
 }

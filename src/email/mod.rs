@@ -87,6 +87,8 @@ pub struct Visit {
     pub travel_from_prev_s: i32,
     /// Expected people per indicator (`ktp_el`, `kia`, `akta_lahir`, `ikd`).
     pub people: BTreeMap<String, f64>,
+    /// The signed link that opens this visit's report form (no password needed).
+    pub log_url: Option<String>,
 }
 
 impl Visit {
@@ -394,6 +396,7 @@ struct VisitCtx {
     people: Vec<String>,
     bring: Vec<String>,
     map: String,
+    log_url: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -428,6 +431,7 @@ fn labels(lang: Lang) -> BTreeMap<&'static str, &'static str> {
         ("people", "Perkiraan peserta", "Expected people"),
         ("bring", "Bawa", "Bring"),
         ("map", "Peta", "Map"),
+        ("log", "Catat hasil kunjungan", "Log this visit"),
         (
             "travel",
             "Perjalanan dari titik sebelumnya",
@@ -603,6 +607,7 @@ pub fn render_schedule(
                     people: people_lines(lang, &v.people),
                     bring: to_bring(lang, v, week.kits, week.prints_cards),
                     map: osm_link(v.lat, v.lon),
+                    log_url: v.log_url.clone(),
                 })
                 .collect();
             let people: i64 = d

@@ -34,6 +34,9 @@ fn visit(
             .iter()
             .map(|(k, v)| (k.to_string(), *v))
             .collect::<BTreeMap<_, _>>(),
+        log_url: Some(format!(
+            "https://jemput.example.go.id/v/{site_id}.2.1764892800.c2lnbmF0dXJl"
+        )),
     }
 }
 

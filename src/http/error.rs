@@ -17,6 +17,21 @@ pub enum ApiError {
     Conflict(String),
     #[error("database busy")]
     Unavailable,
+    /// No credentials, or not valid ones.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Authenticated, but the role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts; retry after this many seconds.
+    #[error("terlalu banyak percobaan / too many attempts")]
+    TooMany(u64),
+    /// Well-formed but invalid: one message per field.
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        errors: Vec<crate::fieldlog::FieldError>,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -30,6 +45,10 @@ struct Envelope<'a> {
 struct Body<'a> {
     code: &'a str,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [crate::fieldlog::FieldError]>,
 }
 
 impl From<StoreError> for ApiError {
@@ -50,15 +69,24 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 
     pub fn into_response(self) -> Response {
         let (status, code) = self.parts();
+        let mut request_id = None;
         let message = match &self {
             ApiError::Internal(cause) => {
-                tracing::error!(%cause, "request failed");
+                // The cause goes to the log under an id the caller can quote; the body says
+                // nothing about SQL, crates or paths.
+                let id = uuid::Uuid::new_v4().simple().to_string();
+                tracing::error!(request_id = %id, %cause, "request failed");
+                request_id = Some(id);
                 "Terjadi kesalahan di server / internal server error".to_string()
             }
             ApiError::Unavailable => {
@@ -66,19 +94,38 @@ impl ApiError {
             }
             other => other.to_string(),
         };
+        let errors = match &self {
+            ApiError::Invalid { errors, .. } => Some(errors.as_slice()),
+            _ => None,
+        };
         let mut resp = warp::reply::with_status(
             warp::reply::json(&Envelope {
                 error: Body {
                     code,
                     message: &message,
+                    request_id,
+                    errors,
                 },
             }),
             status,
         )
         .into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            resp.headers_mut()
-                .insert("retry-after", warp::http::HeaderValue::from_static("1"));
+        match &self {
+            ApiError::Unavailable => {
+                resp.headers_mut()
+                    .insert("retry-after", warp::http::HeaderValue::from_static("1"));
+            }
+            ApiError::TooMany(secs) => {
+                resp.headers_mut()
+                    .insert("retry-after", warp::http::HeaderValue::from((*secs).max(1)));
+            }
+            ApiError::Unauthorized(_) => {
+                resp.headers_mut().insert(
+                    "www-authenticate",
+                    warp::http::HeaderValue::from_static("Bearer"),
+                );
+            }
+            _ => {}
         }
         resp
     }
@@ -95,7 +142,7 @@ pub async fn recover(rejection: Rejection) -> Result<Response, std::convert::Inf
     let (status, code, message) = if rejection.is_not_found() {
         (
             StatusCode::NOT_FOUND,
-            "not_found",
+            "no_route",
             "Alamat tidak ditemukan / no such route".to_string(),
         )
     } else if let Some(BadJson(e)) = rejection.find::<BadJson>() {
@@ -115,6 +162,21 @@ pub async fn recover(rejection: Rejection) -> Result<Response, std::convert::Inf
         (StatusCode::BAD_REQUEST, "bad_request", e.to_string())
     } else if let Some(e) = rejection.find::<warp::body::BodyDeserializeError>() {
         (StatusCode::BAD_REQUEST, "bad_request", e.to_string())
+    } else if rejection.find::<warp::reject::LengthRequired>().is_some() {
+        (
+            StatusCode::LENGTH_REQUIRED,
+            "length_required",
+            "Content-Length wajib / Content-Length required".to_string(),
+        )
+    } else if rejection
+        .find::<warp::reject::UnsupportedMediaType>()
+        .is_some()
+    {
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Jenis isi tidak didukung / unsupported content type".to_string(),
+        )
     } else if rejection.find::<warp::reject::PayloadTooLarge>().is_some() {
         (
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -134,6 +196,8 @@ pub async fn recover(rejection: Rejection) -> Result<Response, std::convert::Inf
             error: Body {
                 code,
                 message: &message,
+                request_id: None,
+                errors: None,
             },
         }),
         status,

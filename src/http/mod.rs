@@ -2,9 +2,12 @@
 //! JSON envelope; rejections are only warp's own (unknown path, wrong method) and are mapped
 //! into the same envelope by `recover`.
 
+mod auth;
 mod error;
 mod routes;
+mod visits;
 
+pub use auth::AuthState;
 pub use error::ApiError;
 pub use routes::{OUTBOX_STATUSES, routes};
 
@@ -22,6 +25,7 @@ pub struct AppState {
     /// Wakes this process's outbox worker after a publication.
     pub wake: std::sync::Arc<tokio::sync::Notify>,
     pub max_body_bytes: u64,
+    pub auth: std::sync::Arc<AuthState>,
 }
 
 /// A bound server: tests read the port, `serve` runs it until a shutdown signal.

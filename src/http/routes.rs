@@ -6,8 +6,10 @@ use serde::Serialize;
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use super::AppState;
+use super::auth::{self, PLANNERS, STAFF, require};
 use super::error::{ApiError, recover};
+use super::{AppState, visits};
+use crate::auth::{Principal, Role};
 use crate::domain::{RegionCode, SiteKind};
 use crate::planning::{self, PlanError, PlanOptions};
 use crate::ranking::{self, RankError};
@@ -27,129 +29,310 @@ fn reply(result: Result<Response, ApiError>) -> Result<Response, Infallible> {
     Ok(result.unwrap_or_else(ApiError::into_response))
 }
 
+fn auth_header() -> impl Filter<Extract = (Option<String>,), Error = Infallible> + Clone {
+    warp::header::optional::<String>("authorization")
+        .or(warp::any().map(|| None))
+        .unify()
+}
+
+/// Every route. Each `warp::path!` is followed by its method filter on the next line: the
+/// OpenAPI contract test reads this file to compare the router with `openapi.json`.
 pub fn routes(state: AppState) -> warp::filters::BoxedFilter<(impl Reply + use<>,)> {
+    let limit = state.max_body_bytes;
     let health = warp::path!("health")
         .and(warp::get())
         .and(with_state(state.clone()))
-        .and_then(|s: AppState| async move { reply(health(s).await) });
+        .and_then(|s: AppState| async move { reply(health(s).await) })
+        .boxed();
+    let openapi = warp::path!("api" / "openapi.json")
+        .and(warp::get())
+        .map(|| {
+            warp::reply::with_header(OPENAPI, "content-type", "application/json").into_response()
+        })
+        .boxed();
+    let login = warp::path!("api" / "v1" / "auth" / "login")
+        .and(warp::post())
+        .and(warp::body::content_length_limit(16 * 1024))
+        .and(warp::addr::remote())
+        .and(json_body::<auth::LoginRequest>())
+        .and(with_state(state.clone()))
+        .and_then(|addr, body, s: AppState| async move { reply(auth::login(s, addr, body).await) })
+        .boxed();
+    let logout = warp::path!("api" / "v1" / "auth" / "logout")
+        .and(warp::post())
+        .and(auth_header())
+        .and(with_state(state.clone()))
+        .and_then(|h, s: AppState| async move { reply(auth::logout(s, h).await) })
+        .boxed();
+    let me = warp::path!("api" / "v1" / "auth" / "me")
+        .and(warp::get())
+        .and(auth_header())
+        .and(with_state(state.clone()))
+        .and_then(|h, s: AppState| async move { reply(auth::me(s, h).await) })
+        .boxed();
+    let password = warp::path!("api" / "v1" / "auth" / "password")
+        .and(warp::post())
+        .and(warp::body::content_length_limit(16 * 1024))
+        .and(auth_header())
+        .and(json_body::<auth::PasswordRequest>())
+        .and(with_state(state.clone()))
+        .and_then(
+            |h, body, s: AppState| async move { reply(auth::change_password(s, h, body).await) },
+        )
+        .boxed();
     let region = warp::path!("api" / "v1" / "regions" / String)
         .and(warp::get())
+        .and(auth_header())
         .and(warp::query::<Query>())
         .and(with_state(state.clone()))
-        .and_then(
-            |code: String, q: Query, s: AppState| async move { reply(region(s, code, q).await) },
-        );
+        .and_then(|code: String, h, q: Query, s: AppState| async move {
+            reply(region(s, h, code, q).await)
+        })
+        .boxed();
     let sites = warp::path!("api" / "v1" / "sites")
         .and(warp::get())
+        .and(auth_header())
         .and(warp::query::<Query>())
         .and(with_state(state.clone()))
-        .and_then(|q: Query, s: AppState| async move { reply(sites(s, q).await) });
+        .and_then(|h, q: Query, s: AppState| async move { reply(sites(s, h, q).await) })
+        .boxed();
     let priorities = warp::path!("api" / "v1" / "priorities")
         .and(warp::get())
+        .and(auth_header())
         .and(warp::query::<Query>())
         .and(with_state(state.clone()))
-        .and_then(|q: Query, s: AppState| async move { reply(priorities(s, q).await) });
+        .and_then(|h, q: Query, s: AppState| async move { reply(priorities(s, h, q).await) })
+        .boxed();
     let site_priority = warp::path!("api" / "v1" / "sites" / i64 / "priority")
         .and(warp::get())
+        .and(auth_header())
         .and(warp::query::<Query>())
         .and(with_state(state.clone()))
-        .and_then(
-            |id: i64, q: Query, s: AppState| async move { reply(site_priority(s, id, q).await) },
-        );
+        .and_then(|id: i64, h, q: Query, s: AppState| async move {
+            reply(site_priority(s, h, id, q).await)
+        })
+        .boxed();
     let create_plan = warp::path!("api" / "v1" / "plans")
         .and(warp::post())
-        .and(warp::body::content_length_limit(state.max_body_bytes))
+        .and(warp::body::content_length_limit(limit))
+        .and(auth_header())
         .and(json_body::<PlanRequest>())
         .and(with_state(state.clone()))
-        .and_then(
-            |body: PlanRequest, s: AppState| async move { reply(create_plan(s, body).await) },
-        );
+        .and_then(|h, body: PlanRequest, s: AppState| async move {
+            reply(create_plan(s, h, body).await)
+        })
+        .boxed();
     let list_plans = warp::path!("api" / "v1" / "plans")
         .and(warp::get())
+        .and(auth_header())
         .and(warp::query::<Query>())
         .and(with_state(state.clone()))
-        .and_then(|q: Query, s: AppState| async move { reply(list_plans(s, q).await) });
+        .and_then(|h, q: Query, s: AppState| async move { reply(list_plans(s, h, q).await) })
+        .boxed();
     let get_plan = warp::path!("api" / "v1" / "plans" / String)
         .and(warp::get())
+        .and(auth_header())
         .and(with_state(state.clone()))
-        .and_then(|id: String, s: AppState| async move { reply(get_plan(s, id).await) });
+        .and_then(|id: String, h, s: AppState| async move { reply(get_plan(s, h, id).await) })
+        .boxed();
     let put_pins = warp::path!("api" / "v1" / "plans" / i64 / "pins")
         .and(warp::put())
-        .and(warp::body::content_length_limit(state.max_body_bytes))
+        .and(warp::body::content_length_limit(limit))
+        .and(auth_header())
         .and(json_body::<PinsRequest>())
         .and(with_state(state.clone()))
-        .and_then(|id: i64, body: PinsRequest, s: AppState| async move {
-            reply(put_pins(s, id, body).await)
-        });
+        .and_then(|id: i64, h, body: PinsRequest, s: AppState| async move {
+            reply(put_pins(s, h, id, body).await)
+        })
+        .boxed();
     let get_pins = warp::path!("api" / "v1" / "plans" / i64 / "pins")
         .and(warp::get())
+        .and(auth_header())
         .and(with_state(state.clone()))
-        .and_then(|id: i64, s: AppState| async move { reply(get_pins(s, id).await) });
+        .and_then(|id: i64, h, s: AppState| async move { reply(get_pins(s, h, id).await) })
+        .boxed();
     let replan = warp::path!("api" / "v1" / "plans" / i64 / "replan")
         .and(warp::post())
-        .and(warp::body::content_length_limit(state.max_body_bytes))
+        .and(warp::body::content_length_limit(limit))
+        .and(auth_header())
         .and(json_or_empty::<ReplanRequest>())
         .and(with_state(state.clone()))
-        .and_then(|id: i64, body: ReplanRequest, s: AppState| async move {
-            reply(replan(s, id, body).await)
-        });
+        .and_then(|id: i64, h, body: ReplanRequest, s: AppState| async move {
+            reply(replan(s, h, id, body).await)
+        })
+        .boxed();
     let publish = warp::path!("api" / "v1" / "plans" / i64 / "publish")
         .and(warp::post())
+        .and(auth_header())
         .and(with_state(state.clone()))
-        .and_then(|id: i64, s: AppState| async move { reply(publish(s, id).await) });
+        .and_then(|id: i64, h, s: AppState| async move { reply(publish(s, h, id).await) })
+        .boxed();
     let approve = warp::path!("api" / "v1" / "plans" / i64 / "approve")
         .and(warp::post())
+        .and(auth_header())
         .and(with_state(state.clone()))
-        .and_then(|id: i64, s: AppState| async move { reply(approve(s, id).await) });
+        .and_then(|id: i64, h, s: AppState| async move { reply(approve(s, h, id).await) })
+        .boxed();
     let outbox_list = warp::path!("api" / "v1" / "outbox")
+        .and(warp::get())
+        .and(auth_header())
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(|h, q: Query, s: AppState| async move { reply(outbox_list(s, h, q).await) })
+        .boxed();
+    let outbox_retry = warp::path!("api" / "v1" / "outbox" / i64 / "retry")
+        .and(warp::post())
+        .and(auth_header())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, h, s: AppState| async move { reply(outbox_retry(s, h, id).await) })
+        .boxed();
+    let teams = warp::path!("api" / "v1" / "teams")
+        .and(warp::get())
+        .and(auth_header())
+        .and(with_state(state.clone()))
+        .and_then(|h, s: AppState| async move { reply(teams(s, h).await) })
+        .boxed();
+    let visits = warp::path!("api" / "v1" / "visits")
+        .and(warp::get())
+        .and(auth_header())
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(|h, q: Query, s: AppState| async move { reply(visits::list(s, h, q).await) })
+        .boxed();
+    let visit = warp::path!("api" / "v1" / "visits" / i64)
+        .and(warp::get())
+        .and(auth_header())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, h, s: AppState| async move { reply(visits::get(s, h, id).await) })
+        .boxed();
+    let visit_logs = warp::path!("api" / "v1" / "visits" / i64 / "logs")
+        .and(warp::get())
+        .and(auth_header())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, h, s: AppState| async move { reply(visits::history(s, h, id).await) })
+        .boxed();
+    let create_log = warp::path!("api" / "v1" / "visits" / i64 / "logs")
+        .and(warp::post())
+        .and(warp::body::content_length_limit(64 * 1024))
+        .and(auth_header())
+        .and(warp::header::optional::<String>("idempotency-key"))
+        .and(warp::body::bytes())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, h, key, body, s: AppState| async move {
+            reply(visits::create_log(s, h, key, id, body).await)
+        })
+        .boxed();
+    let log_list = warp::path!("api" / "v1" / "visit-logs")
+        .and(warp::get())
+        .and(auth_header())
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(|h, q: Query, s: AppState| async move { reply(visits::list_logs(s, h, q).await) })
+        .boxed();
+    let log_csv = warp::path!("api" / "v1" / "visit-logs.csv")
+        .and(warp::get())
+        .and(auth_header())
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(
+            |h, q: Query, s: AppState| async move { reply(visits::export_csv(s, h, q).await) },
+        )
+        .boxed();
+    let review = warp::path!("api" / "v1" / "visit-logs" / i64 / "review")
+        .and(warp::post())
+        .and(warp::body::content_length_limit(16 * 1024))
+        .and(auth_header())
+        .and(json_body::<visits::ReviewRequest>())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, h, body, s: AppState| async move {
+            reply(visits::review(s, h, id, body).await)
+        })
+        .boxed();
+    let weekly = warp::path!("api" / "v1" / "reports" / "weekly")
+        .and(warp::get())
+        .and(auth_header())
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(|h, q: Query, s: AppState| async move { reply(visits::weekly(s, h, q).await) })
+        .boxed();
+    let audit = warp::path!("api" / "v1" / "audit")
+        .and(warp::get())
+        .and(auth_header())
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(|h, q: Query, s: AppState| async move { reply(visits::audit(s, h, q).await) })
+        .boxed();
+    let form = warp::path!("v" / String)
         .and(warp::get())
         .and(warp::query::<Query>())
         .and(with_state(state.clone()))
-        .and_then(|q: Query, s: AppState| async move { reply(outbox_list(s, q).await) });
-    let outbox_retry = warp::path!("api" / "v1" / "outbox" / i64 / "retry")
+        .and_then(
+            |t: String, q: Query, s: AppState| async move { reply(visits::form(s, t, q).await) },
+        )
+        .boxed();
+    let submit = warp::path!("v" / String)
         .and(warp::post())
-        .and(with_state(state.clone()))
-        .and_then(|id: i64, s: AppState| async move { reply(outbox_retry(s, id).await) });
-    let teams = warp::path!("api" / "v1" / "teams")
-        .and(warp::get())
+        .and(warp::body::content_length_limit(64 * 1024))
+        .and(warp::query::<Query>())
+        .and(warp::body::bytes())
         .and(with_state(state))
-        .and_then(|s: AppState| async move { reply(teams(s).await) });
-    health
-        .or(region)
-        .unify()
-        .or(sites)
-        .unify()
-        .or(teams)
-        .unify()
-        .or(priorities)
-        .unify()
-        .or(site_priority)
-        .unify()
-        .or(create_plan)
-        .unify()
-        .or(get_plan)
-        .unify()
-        .or(list_plans)
-        .unify()
-        .or(put_pins)
-        .unify()
-        .or(get_pins)
-        .unify()
-        .or(replan)
-        .unify()
-        .or(publish)
-        .unify()
-        .or(approve)
-        .unify()
-        .or(outbox_list)
-        .unify()
-        .or(outbox_retry)
-        .unify()
+        .and_then(
+            |t: String, q: Query, body: bytes::Bytes, s: AppState| async move {
+                // A form body that does not decode is an empty form: the page then names the
+                // missing fields instead of failing bare.
+                let form: HashMap<String, String> =
+                    serde_urlencoded::from_bytes(&body).unwrap_or_default();
+                reply(visits::submit(s, t, q, form).await)
+            },
+        )
+        .boxed();
+    // Boxed one by one and folded: a chain of 35 nested `or`s makes types that take rustc
+    // minutes to check.
+    let all: Vec<warp::filters::BoxedFilter<(Response,)>> = vec![
+        health,
+        openapi,
+        login,
+        logout,
+        me,
+        password,
+        region,
+        sites,
+        priorities,
+        site_priority,
+        create_plan,
+        list_plans,
+        get_plan,
+        put_pins,
+        get_pins,
+        replan,
+        publish,
+        approve,
+        outbox_list,
+        outbox_retry,
+        teams,
+        visits,
+        visit,
+        visit_logs,
+        create_log,
+        log_list,
+        log_csv,
+        review,
+        weekly,
+        audit,
+        form,
+        submit,
+    ];
+    all.into_iter()
+        .reduce(|a, b| a.or(b).unify().boxed())
+        .expect("at least one route")
         .recover(recover)
         .unify()
         .with(warp::trace::request())
         .boxed()
 }
+
+/// The OpenAPI 3 document of every route, served at /api/openapi.json.
+pub const OPENAPI: &str = include_str!("openapi.json");
 
 /// GET /health
 async fn health(s: AppState) -> Result<Response, ApiError> {
@@ -198,7 +381,8 @@ impl From<RankError> for ApiError {
 pub const MAX_LIMIT: usize = 1000;
 
 /// GET /api/v1/priorities?region=&week=&kind=&limit=
-async fn priorities(s: AppState, q: Query) -> Result<Response, ApiError> {
+async fn priorities(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
+    let p = require(&s, h, STAFF).await?;
     let region = match q.get("region").map(|r| r.trim()).filter(|r| !r.is_empty()) {
         Some(r) => region_param(r, "region")?,
         None => {
@@ -207,6 +391,7 @@ async fn priorities(s: AppState, q: Query) -> Result<Response, ApiError> {
             ));
         }
     };
+    in_scope(&p, &region)?;
     let kinds = kinds_param(&q)?;
     let limit: usize = param(&q, "limit", 20)?;
     if limit == 0 || limit > MAX_LIMIT {
@@ -225,14 +410,26 @@ async fn priorities(s: AppState, q: Query) -> Result<Response, ApiError> {
 }
 
 /// GET /api/v1/sites/{id}/priority?week=
-async fn site_priority(s: AppState, id: i64, q: Query) -> Result<Response, ApiError> {
-    let item = ranking::site_priority(&s.db, &s.priority, id, &week_param(&q))
+async fn site_priority(
+    s: AppState,
+    h: Option<String>,
+    id: i64,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let p = require(&s, h, STAFF).await?;
+    let reachable = queries::site_region(&s.db, id)
         .await?
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "Situs {id} tidak ditemukan atau tidak aktif / site not found or inactive"
-            ))
-        })?;
+        .is_some_and(|r| p.covers_region(r.as_str()));
+    let item = if reachable {
+        ranking::site_priority(&s.db, &s.priority, id, &week_param(&q)).await?
+    } else {
+        None
+    };
+    let item = item.ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "Situs {id} tidak ditemukan atau tidak aktif / site not found or inactive"
+        ))
+    })?;
     Ok(json(&item))
 }
 
@@ -309,8 +506,14 @@ impl From<PlanError> for ApiError {
 }
 
 /// POST /api/v1/plans — plan a week and store it as a draft (201 with the plan).
-async fn create_plan(s: AppState, body: PlanRequest) -> Result<Response, ApiError> {
+async fn create_plan(
+    s: AppState,
+    h: Option<String>,
+    body: PlanRequest,
+) -> Result<Response, ApiError> {
+    let p = require(&s, h, PLANNERS).await?;
     let region = region_param(&body.region, "region")?;
+    in_scope(&p, &region)?;
     time_limit_param(body.time_limit_s)?;
     let week = body
         .week
@@ -332,11 +535,13 @@ async fn create_plan(s: AppState, body: PlanRequest) -> Result<Response, ApiErro
 }
 
 /// GET /api/v1/plans?region=&week= — the versions of a region's weekly plans, newest first.
-async fn list_plans(s: AppState, q: Query) -> Result<Response, ApiError> {
+async fn list_plans(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
+    let p = require(&s, h, STAFF).await?;
     let region = region_param(
         q.get("region").map(String::as_str).unwrap_or_default(),
         "region",
     )?;
+    in_scope(&p, &region)?;
     let week = q.get("week").filter(|w| !w.trim().is_empty());
     if let Some(w) = week {
         ranking::week_start(w).map_err(ApiError::BadRequest)?;
@@ -361,13 +566,22 @@ fn plan_not_found(id: i64) -> ApiError {
 }
 
 /// PUT /api/v1/plans/{id}/pins — replace the pins of the plan's region-week.
-async fn put_pins(s: AppState, id: i64, body: PinsRequest) -> Result<Response, ApiError> {
+async fn put_pins(
+    s: AppState,
+    h: Option<String>,
+    id: i64,
+    body: PinsRequest,
+) -> Result<Response, ApiError> {
+    let p = require(&s, h, PLANNERS).await?;
+    plan_in_scope(&s, &p, id).await?;
     let pins = planning::set_pins(&s.db, &s.planner, id, &body.pins).await?;
     Ok(json(&serde_json::json!({ "plan_id": id, "pins": pins })))
 }
 
 /// GET /api/v1/plans/{id}/pins
-async fn get_pins(s: AppState, id: i64) -> Result<Response, ApiError> {
+async fn get_pins(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
+    let p = require(&s, h, STAFF).await?;
+    plan_in_scope(&s, &p, id).await?;
     let pins = planning::pins(&s.db, id)
         .await?
         .ok_or_else(|| plan_not_found(id))?;
@@ -376,11 +590,15 @@ async fn get_pins(s: AppState, id: i64) -> Result<Response, ApiError> {
 
 /// POST /api/v1/plans/{id}/replan — a new draft version that keeps completed and pinned visits
 /// and moves as few others as it can (201 with the plan and what changed).
-async fn replan(s: AppState, id: i64, body: ReplanRequest) -> Result<Response, ApiError> {
+async fn replan(
+    s: AppState,
+    h: Option<String>,
+    id: i64,
+    body: ReplanRequest,
+) -> Result<Response, ApiError> {
+    let p = require(&s, h, PLANNERS).await?;
+    let plan = plan_in_scope(&s, &p, id).await?;
     time_limit_param(body.time_limit_s)?;
-    let plan = crate::store::plans::load_plan(&s.db, id)
-        .await?
-        .ok_or_else(|| plan_not_found(id))?;
     let as_of = match body.as_of {
         Some(d) => d,
         None => {
@@ -414,8 +632,10 @@ async fn replan(s: AppState, id: i64, body: ReplanRequest) -> Result<Response, A
 /// POST /api/v1/plans/{id}/publish — publish and queue the teams' emails in one transaction
 /// (202: the emails go out from the outbox). Idempotent: publishing the published version again
 /// queues nothing (200).
-async fn publish(s: AppState, id: i64) -> Result<Response, ApiError> {
-    let outcome = crate::notify::publish(&s.db, &s.mail, id).await?;
+async fn publish(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
+    let p = require(&s, h, PLANNERS).await?;
+    plan_in_scope(&s, &p, id).await?;
+    let outcome = crate::notify::publish(&s.db, &s.mail, id, &p.actor()).await?;
     if outcome.emails_queued > 0 {
         s.wake.notify_one();
     }
@@ -435,7 +655,9 @@ async fn publish(s: AppState, id: i64) -> Result<Response, ApiError> {
 }
 
 /// POST /api/v1/plans/{id}/approve — the weekly trigger may publish and send this version.
-async fn approve(s: AppState, id: i64) -> Result<Response, ApiError> {
+async fn approve(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
+    let p = require(&s, h, PLANNERS).await?;
+    plan_in_scope(&s, &p, id).await?;
     let plan = crate::store::plans::approve(&s.db, id)
         .await?
         .ok_or_else(|| plan_not_found(id))?;
@@ -460,7 +682,17 @@ fn outbox_item(m: &crate::store::entity::email_outbox::Model) -> serde_json::Val
 pub const OUTBOX_STATUSES: [&str; 5] = ["pending", "sending", "sent", "failed", "dead"];
 
 /// GET /api/v1/outbox?status=&plan=&limit=
-async fn outbox_list(s: AppState, q: Query) -> Result<Response, ApiError> {
+async fn outbox_list(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
+    let p = require(&s, h, STAFF).await?;
+    let scope = match &p.region {
+        _ if p.role == Role::Admin => None,
+        Some(r) => Some(region_param(r, "scope")?),
+        None => {
+            return Err(ApiError::Forbidden(
+                "Akun tanpa wilayah / account has no region".into(),
+            ));
+        }
+    };
     let status = q.get("status").map(|v| v.trim()).filter(|v| !v.is_empty());
     if let Some(st) = status
         && !OUTBOX_STATUSES.contains(&st)
@@ -483,14 +715,23 @@ async fn outbox_list(s: AppState, q: Query) -> Result<Response, ApiError> {
             "parameter limit: 1..{MAX_LIMIT}"
         )));
     }
-    let rows = crate::store::outbox::list(&s.db, status, plan, limit).await?;
+    let rows = crate::store::outbox::list(&s.db, scope.as_ref(), status, plan, limit).await?;
     let items: Vec<_> = rows.iter().map(outbox_item).collect();
     Ok(json(&serde_json::json!({ "items": items })))
 }
 
 /// POST /api/v1/outbox/{id}/retry — put a failed or dead email back in the queue.
-async fn outbox_retry(s: AppState, id: i64) -> Result<Response, ApiError> {
+async fn outbox_retry(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
     use crate::store::outbox::Retry;
+    let p = require(&s, h, PLANNERS).await?;
+    let reachable = crate::store::outbox::get(&s.db, id)
+        .await?
+        .is_some_and(|m| p.covers_region(&m.region_code));
+    if !reachable {
+        return Err(ApiError::NotFound(format!(
+            "Email {id} tidak ditemukan / email not found"
+        )));
+    }
     match crate::store::outbox::retry(&s.db, id, chrono::Utc::now()).await? {
         Retry::NotFound => Err(ApiError::NotFound(format!(
             "Email {id} tidak ditemukan / email not found"
@@ -506,7 +747,8 @@ async fn outbox_retry(s: AppState, id: i64) -> Result<Response, ApiError> {
 }
 
 /// GET /api/v1/plans/{id} and GET /api/v1/plans/{id}.geojson
-async fn get_plan(s: AppState, raw: String) -> Result<Response, ApiError> {
+async fn get_plan(s: AppState, h: Option<String>, raw: String) -> Result<Response, ApiError> {
+    let p = require(&s, h, STAFF).await?;
     let (id, geo) = match raw.strip_suffix(".geojson") {
         Some(id) => (id, true),
         None => (raw.as_str(), false),
@@ -514,7 +756,10 @@ async fn get_plan(s: AppState, raw: String) -> Result<Response, ApiError> {
     let not_found =
         || ApiError::NotFound(format!("Rencana {raw} tidak ditemukan / plan not found"));
     let id: i64 = id.parse().map_err(|_| not_found())?;
-    let view = planning::view(&s.db, id).await?.ok_or_else(not_found)?;
+    let view = planning::view(&s.db, id)
+        .await?
+        .filter(|v| p.covers_region(&v.region))
+        .ok_or_else(not_found)?;
     if geo {
         let body = planning::geojson(&view);
         return Ok(warp::reply::with_header(
@@ -527,13 +772,52 @@ async fn get_plan(s: AppState, raw: String) -> Result<Response, ApiError> {
     Ok(json(&view))
 }
 
+/// A region the caller must reach (403 otherwise: region codes are public, plans are not).
+fn in_scope(p: &Principal, region: &RegionCode) -> Result<(), ApiError> {
+    if p.covers_region(region.as_str()) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "Wilayah {region} di luar cakupan Anda / region outside your scope"
+        )))
+    }
+}
+
+/// A plan the caller reaches, else "not found" (ids reveal nothing).
+async fn plan_in_scope(
+    s: &AppState,
+    p: &Principal,
+    id: i64,
+) -> Result<crate::store::entity::plans::Model, ApiError> {
+    crate::store::plans::load_plan(&s.db, id)
+        .await?
+        .filter(|plan| p.covers_region(&plan.region_code))
+        .ok_or_else(|| plan_not_found(id))
+}
+
 fn region_param(raw: &str, name: &str) -> Result<RegionCode, ApiError> {
     RegionCode::parse(raw).map_err(|e| ApiError::BadRequest(format!("parameter {name}: {e}")))
 }
 
 /// GET /api/v1/regions/{code}?year=&boundary=
-async fn region(s: AppState, code: String, q: Query) -> Result<Response, ApiError> {
+async fn region(
+    s: AppState,
+    h: Option<String>,
+    code: String,
+    q: Query,
+) -> Result<Response, ApiError> {
+    let p = require(&s, h, STAFF).await?;
     let code = region_param(&code, "code")?;
+    // Managers of a province and coordinators see their region, what lies in it, and the
+    // regions above it (the province a kabupaten reports to).
+    let up = p
+        .region
+        .as_deref()
+        .and_then(|r| RegionCode::parse(r).ok())
+        .is_some_and(|r| r.is_within(&code));
+    if !up {
+        in_scope(&p, &code)?;
+    }
     let year = param(&q, "year", chrono::Utc::now().year())?;
     let boundary = param(&q, "boundary", false)?;
     let detail = queries::region_detail(&s.db, &code, year, boundary)
@@ -547,12 +831,22 @@ async fn region(s: AppState, code: String, q: Query) -> Result<Response, ApiErro
 pub const MAX_PER_PAGE: u64 = 500;
 
 /// GET /api/v1/sites?region=&kind=&page=&per_page=
-async fn sites(s: AppState, q: Query) -> Result<Response, ApiError> {
+async fn sites(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
+    let p = require(&s, h, STAFF).await?;
     let region = q
         .get("region")
         .filter(|r| !r.trim().is_empty())
         .map(|r| region_param(r, "region"))
         .transpose()?;
+    let region = match (region, &p.region) {
+        (Some(r), _) => {
+            in_scope(&p, &r)?;
+            Some(r)
+        }
+        // Without a filter, a scoped caller gets their own region's sites.
+        (None, Some(own)) if p.role != Role::Admin => Some(region_param(own, "scope")?),
+        (None, _) => None,
+    };
     let kinds: Vec<String> = kinds_param(&q)?
         .iter()
         .map(|k| k.as_str().to_string())
@@ -570,8 +864,12 @@ async fn sites(s: AppState, q: Query) -> Result<Response, ApiError> {
 }
 
 /// GET /api/v1/teams
-async fn teams(s: AppState) -> Result<Response, ApiError> {
-    Ok(json(
-        &serde_json::json!({ "items": queries::list_teams(&s.db).await? }),
-    ))
+async fn teams(s: AppState, h: Option<String>) -> Result<Response, ApiError> {
+    let p = require(&s, h, auth::ANY).await?;
+    let items: Vec<_> = queries::list_teams(&s.db)
+        .await?
+        .into_iter()
+        .filter(|t| p.covers_team(t.id, &t.kabupaten_code))
+        .collect();
+    Ok(json(&serde_json::json!({ "items": items })))
 }

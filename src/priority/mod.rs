@@ -147,6 +147,9 @@ pub struct Visit {
     pub site_id: i64,
     pub date: NaiveDate,
     pub delivered: BTreeMap<String, i64>,
+    /// Only partly done (`sebagian`): what it delivered counts, but it does not make the site
+    /// "recently visited" — the site stays a candidate for a revisit.
+    pub revisit: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -456,7 +459,7 @@ fn score_site<'a>(
             value,
         });
     }
-    let last_visit = visits.iter().map(|v| v.date).max();
+    let last_visit = visits.iter().filter(|v| !v.revisit).map(|v| v.date).max();
     let days_since_visit = last_visit.map(|d| (on - d).num_days());
     let recency = days_since_visit
         .map(|d| 1.0 - params.recency_max_penalty * (-(d as f64) / params.recency_tau_days).exp())

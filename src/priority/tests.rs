@@ -113,6 +113,7 @@ prop_compose! {
             site_id,
             date: day("2026-11-23") - chrono::Duration::days(days_ago),
             delivered: BTreeMap::from([("kia".to_string(), delivered), ("ktp_el".to_string(), delivered)]),
+            revisit: false,
         }).collect();
         Facts { region_names, children, coverage, targets, visits }
     }
@@ -180,7 +181,7 @@ proptest! {
         unvisited.visits.retain(|v| v.site_id != site.id);
         let before = by_id(&rank(&sites, &unvisited, &params(), on()))[&site.id];
         let mut visited = unvisited.clone();
-        visited.visits.push(Visit { site_id: site.id, date: on() - chrono::Duration::days(1), delivered: BTreeMap::new() });
+        visited.visits.push(Visit { site_id: site.id, date: on() - chrono::Duration::days(1), delivered: BTreeMap::new(), revisit: false });
         let after = by_id(&rank(&sites, &visited, &params(), on()))[&site.id];
         if before > 0.0 {
             prop_assert!(after < before, "visited {after} vs unvisited {before}");
@@ -256,6 +257,7 @@ fn a_hand_computed_sma() {
             site_id: 1,
             date: day("2026-07-26"),
             delivered: BTreeMap::from([("ktp_el".into(), 20)]),
+            revisit: false,
         }],
     };
     let site = Site {

@@ -1,11 +1,13 @@
 //! Storage: the only module that speaks sea-orm. Functions here take a connection (or a
 //! transaction) and return plain rows or domain values; HTTP and CLI never build queries.
 
+pub mod accounts;
 pub mod entity;
 pub mod import;
 pub mod outbox;
 pub mod plans;
 pub mod queries;
+pub mod visits;
 
 use std::time::Duration;
 

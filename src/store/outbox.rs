@@ -223,11 +223,15 @@ pub async fn mark_failed(
 
 pub async fn list(
     db: &DatabaseConnection,
+    scope: Option<&crate::domain::RegionCode>,
     status: Option<&str>,
     plan: Option<i64>,
     limit: u64,
 ) -> Result<Vec<email_outbox::Model>, StoreError> {
     let mut q = Entity::find();
+    if let Some(r) = scope {
+        q = q.filter(super::queries::within(Column::RegionCode, r));
+    }
     if let Some(s) = status {
         q = q.filter(Column::Status.eq(s));
     }

@@ -267,6 +267,7 @@ pub async fn publish(
     messages: &[NewMessage],
     max_attempts: i32,
     domain: &str,
+    actor: &str,
 ) -> Result<Published, StoreError> {
     let txn = begin_write(db).await?;
     let Some(plan) = plans::Entity::find_by_id(id).one(&txn).await? else {
@@ -294,6 +295,18 @@ pub async fn publish(
         .exec(&txn)
         .await?;
     let queued = super::outbox::enqueue(&txn, messages, max_attempts, domain, now).await?;
+    super::accounts::audit(
+        &txn,
+        actor,
+        "plan.publish",
+        "plan",
+        &id.to_string(),
+        serde_json::json!({
+            "region": plan.region_code, "week": plan.week, "version": plan.version,
+            "superseded": previous, "emails_queued": queued,
+        }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(Published::Now { queued })
 }

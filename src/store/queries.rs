@@ -104,7 +104,7 @@ pub async fn region_detail(
     }))
 }
 
-fn within(column: impl ColumnTrait, code: &RegionCode) -> Condition {
+pub(crate) fn within(column: impl ColumnTrait, code: &RegionCode) -> Condition {
     Condition::any()
         .add(column.eq(code.as_str()))
         .add(column.like(format!("{}.%", code.as_str())))
@@ -134,6 +134,7 @@ pub async fn coverage_for(
     // Latest snapshot per (region, indicator): order so later rows overwrite earlier ones.
     let snapshots = coverage_snapshots::Entity::find()
         .filter(within(coverage_snapshots::Column::RegionCode, code))
+        .filter(coverage_snapshots::Column::Source.ne(super::visits::DERIVED_SOURCE))
         .order_by_asc(coverage_snapshots::Column::AsOf)
         .order_by_asc(coverage_snapshots::Column::Id)
         .all(db)
@@ -506,6 +507,9 @@ pub async fn priority_inputs(
             within(coverage_snapshots::Column::RegionCode, &top)
                 .add(coverage_snapshots::Column::RegionCode.is_in(ancestors)),
         )
+        // Snapshots derived from field logs are shown next to the official figures; the ranking
+        // counts the logged deliveries themselves (as visits after the official snapshot).
+        .filter(coverage_snapshots::Column::Source.ne(super::visits::DERIVED_SOURCE))
         .order_by_asc(coverage_snapshots::Column::AsOf)
         .order_by_asc(coverage_snapshots::Column::Id)
         .all(db)
@@ -594,6 +598,7 @@ pub async fn priority_inputs(
                 site_id: v.site_id,
                 date: v.visited_on,
                 delivered: serde_json::from_str(&v.delivered).unwrap_or_default(),
+                revisit: v.source == super::visits::PARTIAL_SOURCE,
             });
         }
     }
@@ -609,4 +614,21 @@ pub async fn site_region(
         .one(db)
         .await?
         .and_then(|s| RegionCode::parse(&s.region_code).ok()))
+}
+
+/// Names of regions by code (codes not found are left out).
+pub async fn region_names(
+    db: &DatabaseConnection,
+    codes: &[String],
+) -> Result<HashMap<String, String>, StoreError> {
+    Ok(regions::Entity::find()
+        .filter(regions::Column::Code.is_in(codes.to_vec()))
+        .select_only()
+        .column(regions::Column::Code)
+        .column(regions::Column::Name)
+        .into_tuple::<(String, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
 }

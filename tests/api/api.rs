@@ -81,7 +81,7 @@ pub async fn regions_sites_and_teams_are_served(app: &TestApp) {
 
 pub async fn every_error_uses_one_envelope(app: &TestApp) {
     for (path, status, code) in [
-        ("/api/v1/nothing", 404, "not_found"),
+        ("/api/v1/nothing", 404, "no_route"),
         ("/api/v1/regions/35.09", 404, "not_found"),
         ("/api/v1/regions/35.9x", 400, "bad_request"),
         ("/api/v1/sites?page=0", 400, "bad_request"),
@@ -98,6 +98,17 @@ pub async fn every_error_uses_one_envelope(app: &TestApp) {
             "{path}"
         );
     }
+    // Without a token: 401 in the same envelope, with a Bearer challenge.
+    let resp = app
+        .anonymous
+        .get(app.url("/api/v1/teams"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    assert_eq!(resp.headers()["www-authenticate"], "Bearer");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
     let resp = app
         .client
         .delete(app.url("/api/v1/teams"))

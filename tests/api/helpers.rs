@@ -20,7 +20,11 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub db: DatabaseConnection,
     pub settings: Settings,
+    /// Sends an admin's bearer token with every request (most tests are not about access).
     pub client: reqwest::Client,
+    /// Sends no credentials.
+    pub anonymous: reqwest::Client,
+    pub admin_token: String,
     _dir: tempfile::TempDir,
     pg_database: Option<(String, String)>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -55,6 +59,11 @@ pub fn settings_for(url: &str) -> Settings {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// `spawn_app` with the test settings adjusted first.
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let (url, pg_database) = match backend {
         Backend::Sqlite => (
@@ -78,9 +87,16 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     let mut settings = settings_for(&url);
     // The file transport (test default) writes into this test's own directory.
     settings.email.file_dir = dir.path().join("outbox");
+    adjust(&mut settings);
     let db = jemput::app::connect_and_migrate(&settings)
         .await
         .expect("connect and migrate");
+    let admin_token = make_user(&db, "admin", "admin", None, None).await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "authorization",
+        format!("Bearer {admin_token}").parse().unwrap(),
+    );
     let state = jemput::app::state(&settings, db.clone());
     let server = Server::bind("127.0.0.1:0".parse().unwrap(), state)
         .await
@@ -94,11 +110,72 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         addr,
         db,
         settings,
-        client: reqwest::Client::new(),
+        client: reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap(),
+        anonymous: reqwest::Client::new(),
+        admin_token,
         _dir: dir,
         pg_database,
         shutdown: Some(tx),
     }
+}
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "kata-sandi-uji-123";
+
+/// A user with `PASSWORD` and a live session; returns the session's bearer token. Sessions are
+/// made through the store so that tests do not spend the login rate limit.
+pub async fn make_user(
+    db: &DatabaseConnection,
+    username: &str,
+    role: &str,
+    region: Option<&str>,
+    team: Option<i64>,
+) -> String {
+    use jemput::store::accounts::{self, NewUser, UserAdd};
+    let hash = password_hash();
+    let user = match accounts::add_user(
+        db,
+        NewUser {
+            username: username.into(),
+            display_name: username.into(),
+            password_hash: hash,
+            role: role.into(),
+            region_code: region.map(str::to_string),
+            team_id: team,
+            language: "id".into(),
+        },
+        "test",
+    )
+    .await
+    .expect("add user")
+    {
+        UserAdd::Created(u) => u,
+        _ => panic!("user {username} could not be added"),
+    };
+    new_session(db, user.id).await
+}
+
+pub async fn new_session(db: &DatabaseConnection, user_id: i64) -> String {
+    let token = jemput::auth::new_session_token();
+    jemput::store::accounts::create_session(
+        db,
+        user_id,
+        &jemput::auth::sha256_hex(token.as_bytes()),
+        chrono::Utc::now() + chrono::Duration::hours(1),
+    )
+    .await
+    .expect("session");
+    token
+}
+
+/// argon2 is deliberately slow: hash the shared test password once per process.
+fn password_hash() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| jemput::auth::hash_password(PASSWORD).unwrap())
+        .clone()
 }
 
 impl TestApp {
@@ -188,6 +265,13 @@ pub async fn dump(db: &DatabaseConnection) -> Vec<String> {
     out.extend(all::<teams::Entity>(db, teams::Column::Id).await);
     out.extend(all::<team_members::Entity>(db, team_members::Column::Id).await);
     out.extend(all::<visit_outcomes::Entity>(db, visit_outcomes::Column::Id).await);
+    out.extend(all::<plans::Entity>(db, plans::Column::Id).await);
+    out.extend(all::<plan_stops::Entity>(db, plan_stops::Column::Id).await);
+    out.extend(all::<plan_pins::Entity>(db, plan_pins::Column::Id).await);
+    out.extend(all::<email_outbox::Entity>(db, email_outbox::Column::Id).await);
+    out.extend(all::<users::Entity>(db, users::Column::Id).await);
+    out.extend(all::<visit_logs::Entity>(db, visit_logs::Column::Id).await);
+    out.extend(all::<audit_log::Entity>(db, audit_log::Column::Id).await);
     out
 }
 

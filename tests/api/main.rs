@@ -2,9 +2,12 @@
 
 mod helpers;
 
+mod access;
 mod api;
 mod demo;
+mod fieldlogs;
 mod imports;
+mod openapi;
 mod outbox;
 mod plans;
 mod priorities;

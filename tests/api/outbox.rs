@@ -56,7 +56,7 @@ async fn enqueue(app: &TestApp, n: usize) -> Vec<i64> {
     .await
     .unwrap();
     assert_eq!(added as usize, n);
-    outbox::list(&app.db, None, None, 10_000)
+    outbox::list(&app.db, None, None, None, 10_000)
         .await
         .unwrap()
         .iter()
@@ -262,7 +262,7 @@ pub async fn smtp_down_then_up_loses_nothing(app: &TestApp) {
     .unwrap();
     let (handle, stop) = spawn_worker(worker(app, &settings));
     tokio::time::sleep(Duration::from_millis(3 * settings.outbox.poll_ms)).await;
-    let tried = outbox::list(&app.db, None, None, 100).await.unwrap();
+    let tried = outbox::list(&app.db, None, None, None, 100).await.unwrap();
     assert!(tried.iter().all(|r| r.status != "sent"));
     assert!(
         tried.iter().any(|r| r.attempts >= 1),
@@ -293,7 +293,7 @@ pub async fn smtp_down_then_up_loses_nothing(app: &TestApp) {
         .collect();
     assert_eq!(ids.len(), n, "no duplicates");
     assert!(
-        outbox::list(&app.db, None, None, 100)
+        outbox::list(&app.db, None, None, None, 100)
             .await
             .unwrap()
             .iter()
@@ -336,7 +336,9 @@ pub async fn hung_server_times_out(app: &TestApp) {
 /// E8: Message-IDs are fixed at enqueue, unique, and in the configured domain.
 pub async fn message_ids_are_stable_and_unique(app: &TestApp) {
     enqueue(app, 1000).await;
-    let rows = outbox::list(&app.db, None, None, 10_000).await.unwrap();
+    let rows = outbox::list(&app.db, None, None, None, 10_000)
+        .await
+        .unwrap();
     let ids: HashSet<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
     assert_eq!(ids.len(), 1000);
     let suffix = format!("@{}>", app.settings.email.message_id_domain);
@@ -412,7 +414,7 @@ pub async fn parallel_workers_never_double_claim(app: &TestApp) {
     assert_eq!(got.len(), 200);
     let ids: HashSet<_> = got.iter().map(|m| m.message_id.clone()).collect();
     assert_eq!(ids.len(), 200);
-    let rows = outbox::list(&app.db, None, None, 1000).await.unwrap();
+    let rows = outbox::list(&app.db, None, None, None, 1000).await.unwrap();
     assert!(rows.iter().all(|r| r.status == "sent" && r.attempts == 1));
     smtp.stop();
 }
@@ -478,7 +480,7 @@ pub async fn publishing_queues_each_member_once(app: &TestApp) {
         body["emails_queued"].as_u64().unwrap() as usize,
         members.len()
     );
-    let rows = outbox::list(&app.db, None, Some(plan_id), 1000)
+    let rows = outbox::list(&app.db, None, None, Some(plan_id), 1000)
         .await
         .unwrap();
     assert_eq!(rows.len(), members.len());
@@ -524,7 +526,7 @@ pub async fn publishing_queues_each_member_once(app: &TestApp) {
     let mut expected: Vec<String> = members.iter().map(|(e, _)| format!("<{e}>")).collect();
     expected.sort();
     assert_eq!(to, expected);
-    let rows = outbox::list(&app.db, None, Some(plan_id), 1000)
+    let rows = outbox::list(&app.db, None, None, Some(plan_id), 1000)
         .await
         .unwrap();
     assert!(rows.iter().all(|r| {
@@ -583,7 +585,7 @@ pub async fn weekly_trigger_publishes_or_reminds_once(app: &TestApp) {
         (done[0].week.as_str(), done[0].action.as_str()),
         (week.as_str(), "reminded")
     );
-    let reminders = outbox::list(&app.db, None, None, 100).await.unwrap();
+    let reminders = outbox::list(&app.db, None, None, None, 100).await.unwrap();
     assert_eq!(reminders.len(), settings.weekly.coordinators["35.09"].len());
     assert!(
         reminders
@@ -630,7 +632,7 @@ pub async fn weekly_trigger_publishes_or_reminds_once(app: &TestApp) {
     );
     let (_, p) = app.get(&format!("/api/v1/plans/{next_id}")).await;
     assert_eq!(p["status"], "published");
-    let sent = outbox::list(&app.db, None, Some(next_id), 100)
+    let sent = outbox::list(&app.db, None, None, Some(next_id), 100)
         .await
         .unwrap();
     assert!(!sent.is_empty() && sent.iter().all(|r| r.kind == "schedule"));

@@ -454,7 +454,7 @@ pub async fn pins_replan_and_publish(app: &TestApp) {
         .copied()
         .collect();
     assert!(changed.contains(&team_id), "the pinned team changed");
-    let notices = jemput::store::outbox::list(&app.db, None, Some(second_id), 1000)
+    let notices = jemput::store::outbox::list(&app.db, None, None, Some(second_id), 1000)
         .await
         .unwrap();
     let notified: std::collections::BTreeSet<i64> =

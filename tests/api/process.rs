@@ -82,20 +82,34 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
     app.teardown().await;
 }
 
-/// E13: production refuses to write mail to files or to speak plaintext SMTP, naming the key.
+/// E13: production refuses to write mail to files, to speak plaintext SMTP, or to sign visit
+/// links with the development key, naming the key.
 #[test]
 fn production_refuses_unsafe_mail_settings() {
+    const SECRET: (&str, &str) = (
+        "JEMPUT__AUTH__LINK_SECRET",
+        "a-production-secret-of-forty-characters!",
+    );
     for (env, key) in [
         (
-            vec![("JEMPUT__EMAIL__TRANSPORT", "file")],
+            vec![("JEMPUT__EMAIL__TRANSPORT", "file"), SECRET],
             "email.transport",
         ),
         (
             vec![
                 ("JEMPUT__EMAIL__TRANSPORT", "smtp"),
                 ("JEMPUT__EMAIL__SMTP__TLS", "none"),
+                SECRET,
             ],
             "email.smtp.tls",
+        ),
+        (
+            vec![("JEMPUT__EMAIL__TRANSPORT", "smtp")],
+            "auth.link_secret",
+        ),
+        (
+            vec![("JEMPUT__AUTH__LINK_SECRET", "too-short")],
+            "auth.link_secret",
         ),
     ] {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_jemput"));
@@ -119,7 +133,9 @@ fn production_refuses_unsafe_mail_settings() {
 fn smtp_password_is_redacted_in_debug_output() {
     let mut s = crate::helpers::settings_for("sqlite://x.db");
     s.email.smtp.password = jemput::config::Secret::new("hunter2-geheim");
+    s.auth.link_secret = jemput::config::Secret::new("link-secret-that-must-never-be-printed");
     let shown = format!("{s:?}");
     assert!(!shown.contains("hunter2-geheim"));
+    assert!(!shown.contains("link-secret-that-must-never-be-printed"));
     assert!(shown.contains("[REDACTED]"));
 }

@@ -1,0 +1,599 @@
+//! Field visit logs: what a team reports after a visit, its validation, the anomaly flags a
+//! reviewer sees, and the small HTML form behind the per-visit link. Pure: no HTTP, no storage.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Coordinate;
+
+#[cfg(test)]
+mod tests;
+
+/// Services a visit delivers: (key, Bahasa Indonesia, English). `kk` has no coverage indicator.
+pub const SERVICES: [(&str, &str, &str); 5] = [
+    ("ktp_el", "Perekaman KTP-el", "KTP-el recorded"),
+    ("kia", "KIA terbit", "KIA issued"),
+    (
+        "akta_lahir",
+        "Akta kelahiran terbit",
+        "Birth certificates issued",
+    ),
+    ("ikd", "Aktivasi IKD", "IKD activated"),
+    ("kk", "KK diperbarui", "KK updated"),
+];
+
+/// Why people were turned away: (key, Bahasa Indonesia, English).
+pub const REASONS: [(&str, &str, &str); 5] = [
+    ("kit_rusak", "Alat rekam rusak", "Kit failure"),
+    ("tanpa_sinyal", "Tidak ada sinyal", "No signal"),
+    ("blangko_habis", "Blangko habis", "Out of blank cards"),
+    (
+        "dokumen_kurang",
+        "Dokumen tidak lengkap",
+        "Documents missing",
+    ),
+    ("lainnya", "Lainnya", "Other"),
+];
+
+/// Services that count towards a coverage indicator of the same code.
+pub const INDICATOR_SERVICES: [&str; 4] = ["ktp_el", "kia", "akta_lahir", "ikd"];
+
+pub const MAX_COUNT: u32 = 5000;
+pub const MAX_NOTES_CHARS: usize = 2000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Done as planned.
+    Selesai,
+    /// Part done: the site stays a candidate for a revisit.
+    Sebagian,
+    /// Called off.
+    Batal,
+    /// The team came, the people did not.
+    TidakHadir,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Selesai,
+        Status::Sebagian,
+        Status::Batal,
+        Status::TidakHadir,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Selesai => "selesai",
+            Status::Sebagian => "sebagian",
+            Status::Batal => "batal",
+            Status::TidakHadir => "tidak_hadir",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s.trim())
+    }
+
+    pub fn label(self, lang: &str) -> &'static str {
+        match (self, lang == "en") {
+            (Status::Selesai, false) => "Selesai",
+            (Status::Selesai, true) => "Done",
+            (Status::Sebagian, false) => "Sebagian",
+            (Status::Sebagian, true) => "Partly done",
+            (Status::Batal, false) => "Batal",
+            (Status::Batal, true) => "Cancelled",
+            (Status::TidakHadir, false) => "Sasaran tidak hadir",
+            (Status::TidakHadir, true) => "Nobody came",
+        }
+    }
+
+    /// Whether the team worked at the site (so zero output is suspicious).
+    pub fn worked(self) -> bool {
+        matches!(self, Status::Selesai | Status::Sebagian)
+    }
+}
+
+/// A time and, when the phone gave one, a position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fix {
+    pub at: DateTime<FixedOffset>,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lon: Option<f64>,
+}
+
+impl Fix {
+    pub fn position(&self) -> Option<Coordinate> {
+        Coordinate::new(self.lat?, self.lon?).ok()
+    }
+}
+
+/// What a team reports about one visit (the JSON body of `POST /api/v1/visits/{id}/logs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogInput {
+    pub status: Status,
+    #[serde(default)]
+    pub counts: BTreeMap<String, u32>,
+    #[serde(default)]
+    pub turned_away: BTreeMap<String, u32>,
+    #[serde(default)]
+    pub check_in: Option<Fix>,
+    #[serde(default)]
+    pub check_out: Option<Fix>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// One problem with one field, in the 422 body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+fn err(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+impl LogInput {
+    /// Every problem at once, so a form can show them together.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        for (key, n) in &self.counts {
+            if !SERVICES.iter().any(|s| s.0 == key) {
+                errors.push(err(
+                    format!("counts.{key}"),
+                    "layanan tidak dikenal / unknown service (ktp_el, kia, akta_lahir, ikd, kk)",
+                ));
+            } else if *n > MAX_COUNT {
+                errors.push(err(
+                    format!("counts.{key}"),
+                    format!("maksimal / at most {MAX_COUNT}"),
+                ));
+            }
+        }
+        for (key, n) in &self.turned_away {
+            if !REASONS.iter().any(|s| s.0 == key) {
+                errors.push(err(
+                    format!("turned_away.{key}"),
+                    "alasan tidak dikenal / unknown reason (kit_rusak, tanpa_sinyal, blangko_habis, dokumen_kurang, lainnya)",
+                ));
+            } else if *n > MAX_COUNT {
+                errors.push(err(
+                    format!("turned_away.{key}"),
+                    format!("maksimal / at most {MAX_COUNT}"),
+                ));
+            }
+        }
+        for (name, fix) in [("check_in", &self.check_in), ("check_out", &self.check_out)] {
+            if let Some(f) = fix {
+                match (f.lat, f.lon) {
+                    (None, None) => {}
+                    (Some(lat), Some(lon)) => {
+                        if let Err(e) = Coordinate::new(lat, lon) {
+                            errors.push(err(name, e));
+                        }
+                    }
+                    _ => errors.push(err(
+                        name,
+                        "lat dan lon harus diisi berdua / lat and lon go together",
+                    )),
+                }
+            }
+        }
+        if let (Some(i), Some(o)) = (&self.check_in, &self.check_out)
+            && o.at < i.at
+        {
+            errors.push(err(
+                "check_out",
+                "jam selesai sebelum jam mulai / check-out is before check-in",
+            ));
+        }
+        if self.notes.chars().count() > MAX_NOTES_CHARS {
+            errors.push(err(
+                "notes",
+                format!(
+                    "maksimal {MAX_NOTES_CHARS} karakter / at most {MAX_NOTES_CHARS} characters"
+                ),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Documents delivered per coverage indicator (services without an indicator left out).
+    pub fn delivered(&self) -> BTreeMap<String, i64> {
+        self.counts
+            .iter()
+            .filter(|(k, n)| INDICATOR_SERVICES.contains(&k.as_str()) && **n > 0)
+            .map(|(k, n)| (k.clone(), i64::from(*n)))
+            .collect()
+    }
+
+    pub fn total_output(&self) -> u32 {
+        self.counts.values().sum()
+    }
+}
+
+/// Something a reviewer should look at twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// Checked in farther from the site than the configured distance.
+    FarCheckIn,
+    /// More documents than the team's kits can make in the logged time.
+    OverCapacity,
+    /// Logged long after the visit.
+    Late,
+    /// Worked at the site, delivered nothing.
+    ZeroOutput,
+}
+
+impl Flag {
+    pub const ALL: [Flag; 4] = [
+        Flag::FarCheckIn,
+        Flag::OverCapacity,
+        Flag::Late,
+        Flag::ZeroOutput,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::FarCheckIn => "far_check_in",
+            Flag::OverCapacity => "over_capacity",
+            Flag::Late => "late",
+            Flag::ZeroOutput => "zero_output",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s.trim())
+    }
+
+    pub fn label(self, lang: &str) -> &'static str {
+        match (self, lang == "en") {
+            (Flag::FarCheckIn, false) => "Lokasi check-in jauh dari lokasi sasaran",
+            (Flag::FarCheckIn, true) => "Checked in far from the site",
+            (Flag::OverCapacity, false) => "Jumlah melebihi kapasitas alat pada waktu yang dicatat",
+            (Flag::OverCapacity, true) => {
+                "Counts exceed what the kits can record in the logged time"
+            }
+            (Flag::Late, false) => "Dicatat lebih dari 48 jam setelah kunjungan",
+            (Flag::Late, true) => "Logged more than 48 hours after the visit",
+            (Flag::ZeroOutput, false) => "Tidak ada dokumen yang dihasilkan",
+            (Flag::ZeroOutput, true) => "No documents delivered",
+        }
+    }
+}
+
+/// What the flags compare a log with.
+#[derive(Debug, Clone)]
+pub struct VisitFacts {
+    pub site: Option<Coordinate>,
+    pub visit_date: NaiveDate,
+    pub time_zone: chrono_tz::Tz,
+    /// Recording kits of the team.
+    pub kits: u32,
+    /// Kit-minutes per document (planner.minutes_per_person); 5 for a service not listed.
+    pub minutes_per_person: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct FlagRules {
+    pub far_check_in_m: f64,
+    pub late_hours: i64,
+    pub capacity_tolerance: f64,
+}
+
+/// The anomaly flags of a log written at `logged_at`.
+pub fn flags(
+    input: &LogInput,
+    facts: &VisitFacts,
+    rules: &FlagRules,
+    logged_at: DateTime<Utc>,
+) -> Vec<Flag> {
+    let mut out = Vec::new();
+    if let (Some(site), Some(pos)) = (
+        facts.site.as_ref(),
+        input.check_in.as_ref().and_then(Fix::position),
+    ) && site.distance_m(&pos) > rules.far_check_in_m
+    {
+        out.push(Flag::FarCheckIn);
+    }
+    if let (Some(i), Some(o)) = (&input.check_in, &input.check_out) {
+        let minutes = (o.at - i.at).num_seconds() as f64 / 60.0;
+        let needed: f64 = input
+            .counts
+            .iter()
+            .map(|(k, n)| f64::from(*n) * facts.minutes_per_person.get(k).copied().unwrap_or(5.0))
+            .sum();
+        let capacity = minutes.max(0.0) * f64::from(facts.kits.max(1)) * rules.capacity_tolerance;
+        if needed > capacity {
+            out.push(Flag::OverCapacity);
+        }
+    }
+    // The visit's day ends at midnight, local time.
+    let day_end = facts
+        .time_zone
+        .from_local_datetime(
+            &(facts.visit_date + chrono::Duration::days(1)).and_time(NaiveTime::MIN),
+        )
+        .earliest()
+        .map(|t| t.with_timezone(&Utc));
+    if let Some(end) = day_end
+        && logged_at > end + chrono::Duration::hours(rules.late_hours)
+    {
+        out.push(Flag::Late);
+    }
+    if input.status.worked() && input.total_output() == 0 {
+        out.push(Flag::ZeroOutput);
+    }
+    out
+}
+
+/// The fields of the HTML form, as the browser sends them (all strings, empty when left blank).
+pub type FormFields = std::collections::HashMap<String, String>;
+
+/// Turn a submitted form into a log. Times are `HH:MM` on the visit's day in the region's zone.
+pub fn parse_form(
+    form: &FormFields,
+    visit_date: NaiveDate,
+    tz: chrono_tz::Tz,
+) -> Result<LogInput, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let get = |k: &str| form.get(k).map(|v| v.trim()).unwrap_or("");
+    let status = match Status::parse(get("status")) {
+        Some(s) => Some(s),
+        None => {
+            errors.push(err(
+                "status",
+                "pilih status kunjungan / choose the visit's status",
+            ));
+            None
+        }
+    };
+    let mut number = |field: String| -> Option<u32> {
+        let raw = get(&field);
+        if raw.is_empty() {
+            return None;
+        }
+        match raw.parse::<u32>() {
+            Ok(n) if n <= MAX_COUNT => Some(n),
+            _ => {
+                errors.push(err(
+                    field,
+                    format!("bilangan 0..{MAX_COUNT} / a whole number 0..{MAX_COUNT}"),
+                ));
+                None
+            }
+        }
+    };
+    let counts: BTreeMap<String, u32> = SERVICES
+        .iter()
+        .filter_map(|(k, _, _)| number(format!("count_{k}")).map(|n| (k.to_string(), n)))
+        .collect();
+    let turned_away: BTreeMap<String, u32> = REASONS
+        .iter()
+        .filter_map(|(k, _, _)| number(format!("away_{k}")).map(|n| (k.to_string(), n)))
+        .collect();
+    let mut fix = |time: &str, lat: &str, lon: &str| -> Option<Fix> {
+        let raw = get(time);
+        if raw.is_empty() {
+            return None;
+        }
+        let Ok(t) = NaiveTime::parse_from_str(raw, "%H:%M") else {
+            errors.push(err(time, "jam HH:MM / time as HH:MM"));
+            return None;
+        };
+        let at = tz
+            .from_local_datetime(&visit_date.and_time(t))
+            .earliest()?
+            .fixed_offset();
+        let degrees = |k: &str| crate::domain::geo::parse_degrees(get(k)).ok();
+        let (lat, lon) = match (get(lat).is_empty(), get(lon).is_empty()) {
+            (true, true) => (None, None),
+            _ => (degrees(lat), degrees(lon)),
+        };
+        Some(Fix { at, lat, lon })
+    };
+    let check_in = fix("check_in", "lat_in", "lon_in");
+    let check_out = fix("check_out", "lat_out", "lon_out");
+    let notes = get("notes").to_string();
+    let Some(status) = status else {
+        return Err(errors);
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let input = LogInput {
+        status,
+        counts,
+        turned_away,
+        check_in,
+        check_out,
+        notes,
+    };
+    input.validate()?;
+    Ok(input)
+}
+
+/// A stored log as the form's prefilled values.
+pub fn form_values(input: &LogInput, tz: chrono_tz::Tz) -> BTreeMap<String, String> {
+    let mut v = BTreeMap::new();
+    v.insert("status".into(), input.status.as_str().into());
+    for (k, n) in &input.counts {
+        v.insert(format!("count_{k}"), n.to_string());
+    }
+    for (k, n) in &input.turned_away {
+        v.insert(format!("away_{k}"), n.to_string());
+    }
+    for (name, suffix, fix) in [
+        ("check_in", "in", &input.check_in),
+        ("check_out", "out", &input.check_out),
+    ] {
+        if let Some(f) = fix {
+            v.insert(
+                name.into(),
+                f.at.with_timezone(&tz).format("%H:%M").to_string(),
+            );
+            if let (Some(lat), Some(lon)) = (f.lat, f.lon) {
+                v.insert(format!("lat_{suffix}"), lat.to_string());
+                v.insert(format!("lon_{suffix}"), lon.to_string());
+            }
+        }
+    }
+    v.insert("notes".into(), input.notes.clone());
+    v
+}
+
+/// The visit as the form shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FormVisit {
+    pub site_name: String,
+    pub site_kind: String,
+    pub address: String,
+    pub date: String,
+    pub start: String,
+    pub end: String,
+    pub team_name: String,
+    pub osm_url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct KeyLabel {
+    key: &'static str,
+    label: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ValueLabel {
+    value: &'static str,
+    label: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Expected {
+    pub label: String,
+    pub people: i64,
+}
+
+fn templates() -> &'static minijinja::Environment<'static> {
+    static ENV: std::sync::LazyLock<minijinja::Environment<'static>> =
+        std::sync::LazyLock::new(|| {
+            let mut env = minijinja::Environment::new();
+            for (name, source) in [
+                ("form.html", include_str!("templates/form.html")),
+                ("done.html", include_str!("templates/done.html")),
+                ("error.html", include_str!("templates/error.html")),
+                // The stylesheet the three pages share, inlined (no external resources).
+                ("style.html", include_str!("templates/style.html")),
+            ] {
+                env.add_template(name, source)
+                    .expect("the form templates compile");
+            }
+            env
+        });
+    &ENV
+}
+
+fn render(name: &str, ctx: minijinja::Value) -> String {
+    templates()
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+        .unwrap_or_else(|e| {
+            // A template bug must not take the page down with a bare 500: log it, show a line.
+            tracing::error!(error = %e, template = name, "form template failed");
+            "<!doctype html><meta charset=utf-8><p>Terjadi kesalahan / something went wrong</p>"
+                .to_string()
+        })
+}
+
+fn lang_of(lang: &str) -> &'static str {
+    if lang == "en" { "en" } else { "id" }
+}
+
+/// The visit form, prefilled with the current log when there is one.
+#[allow(clippy::too_many_arguments)]
+pub fn render_form(
+    lang: &str,
+    action: &str,
+    idem: &str,
+    visit: &FormVisit,
+    expected: &[Expected],
+    current: Option<(&BTreeMap<String, String>, &str)>,
+    errors: &[FieldError],
+) -> String {
+    let lang = lang_of(lang);
+    let en = lang == "en";
+    let services: Vec<KeyLabel> = SERVICES
+        .iter()
+        .map(|(key, id, e)| KeyLabel {
+            key,
+            label: if en { e } else { id },
+        })
+        .collect();
+    let reasons: Vec<KeyLabel> = REASONS
+        .iter()
+        .map(|(key, id, e)| KeyLabel {
+            key,
+            label: if en { e } else { id },
+        })
+        .collect();
+    let statuses: Vec<ValueLabel> = Status::ALL
+        .iter()
+        .map(|s| ValueLabel {
+            value: s.as_str(),
+            label: s.label(lang),
+        })
+        .collect();
+    let errors: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect();
+    render(
+        "form.html",
+        minijinja::context! {
+            lang, action, idem, visit, expected, errors, services, reasons, statuses,
+            current => current.map(|c| c.0),
+            current_logged_at => current.map(|c| c.1),
+        },
+    )
+}
+
+pub fn render_done(
+    lang: &str,
+    visit: &FormVisit,
+    revision: i32,
+    status: Status,
+    flags: &[Flag],
+    back_url: &str,
+) -> String {
+    let lang = lang_of(lang);
+    let flags: Vec<&str> = flags.iter().map(|f| f.label(lang)).collect();
+    render(
+        "done.html",
+        minijinja::context! {
+            lang, visit, revision, back_url, flags,
+            status_label => status.label(lang),
+        },
+    )
+}
+
+pub fn render_error(lang: &str, title: &str, message: &str) -> String {
+    render(
+        "error.html",
+        minijinja::context! { lang => lang_of(lang), title, message },
+    )
+}

@@ -1,0 +1,919 @@
+//! Planned visits and their field logs: listing and reading visits, logging them (JSON with an
+//! Idempotency-Key, or the signed per-visit HTML form), manager review, CSV export, the weekly
+//! summary and the audit trail.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::Utc;
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::{Reply, http::HeaderValue};
+
+use super::auth::{ANY, REVIEWERS, STAFF, require};
+use super::{ApiError, AppState};
+use crate::auth::{LinkError, Principal, Role};
+use crate::domain::{Coordinate, RegionCode};
+use crate::fieldlog::{self, FieldError, Flag, LogInput, Status};
+use crate::store::entity::visit_logs;
+use crate::store::visits::{self as store, Idem, LogQuery, Reviewed, VisitQuery, VisitRecord};
+
+type Query = HashMap<String, String>;
+
+fn not_found(id: i64) -> ApiError {
+    ApiError::NotFound(format!("Kunjungan {id} tidak ditemukan / visit not found"))
+}
+
+fn opt<'a>(q: &'a Query, k: &str) -> Option<&'a str> {
+    q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+fn region_q(q: &Query, k: &str) -> Result<Option<RegionCode>, ApiError> {
+    opt(q, k)
+        .map(|r| {
+            RegionCode::parse(r).map_err(|e| ApiError::BadRequest(format!("parameter {k}: {e}")))
+        })
+        .transpose()
+}
+
+fn int_q(q: &Query, k: &str) -> Result<Option<i64>, ApiError> {
+    opt(q, k)
+        .map(|v| {
+            v.parse()
+                .map_err(|_| ApiError::BadRequest(format!("parameter {k}: nilai tidak sah {v:?}")))
+        })
+        .transpose()
+}
+
+fn week_q(q: &Query) -> Result<Option<String>, ApiError> {
+    opt(q, "week")
+        .map(|w| {
+            crate::ranking::week_start(w)
+                .map(|_| w.to_string())
+                .map_err(ApiError::BadRequest)
+        })
+        .transpose()
+}
+
+/// The caller's reach as a region filter (`None`: everything, for an admin).
+fn scope_of(p: &Principal) -> Result<Option<RegionCode>, ApiError> {
+    match (&p.role, &p.region) {
+        (Role::Admin, _) => Ok(None),
+        (_, Some(r)) => RegionCode::parse(r)
+            .map(Some)
+            .map_err(|e| ApiError::Internal(format!("user {} has a bad region: {e}", p.user_id))),
+        // A non-admin account without a region reaches nothing.
+        (_, None) => Err(ApiError::Forbidden(
+            "Akun tanpa wilayah / account has no region".into(),
+        )),
+    }
+}
+
+/// Whether the caller may see this visit: a field member only their team's, others their
+/// regions'. Anything else is "not found", never "forbidden", so ids reveal nothing.
+fn reaches(p: &Principal, v: &VisitRecord) -> bool {
+    p.covers_team(v.team.id, &v.plan.region_code)
+}
+
+async fn visit_for(s: &AppState, p: &Principal, id: i64) -> Result<VisitRecord, ApiError> {
+    store::find_visit(&s.db, id)
+        .await?
+        .filter(|v| reaches(p, v))
+        .ok_or_else(|| not_found(id))
+}
+
+fn log_json(l: &visit_logs::Model) -> serde_json::Value {
+    let counts: BTreeMap<String, u32> = serde_json::from_str(&l.counts).unwrap_or_default();
+    let away: BTreeMap<String, u32> = serde_json::from_str(&l.turned_away).unwrap_or_default();
+    serde_json::json!({
+        "id": l.id, "visit_id": l.stop_id, "revision": l.revision, "current": l.is_current,
+        "plan_id": l.plan_id, "site_id": l.site_id, "team_id": l.team_id, "region": l.region_code,
+        "week": l.week, "visit_date": l.visit_date, "status": l.status,
+        "counts": counts, "turned_away": away,
+        "check_in": l.check_in_at.map(|at| serde_json::json!({"at": at, "lat": l.check_in_lat, "lon": l.check_in_lon})),
+        "check_out": l.check_out_at.map(|at| serde_json::json!({"at": at, "lat": l.check_out_lat, "lon": l.check_out_lon})),
+        "notes": l.notes, "flags": store::log_flags(l),
+        "logged_at": l.logged_at, "logged_by": l.logged_by,
+        "review": l.review, "reviewed_by": l.reviewed_by, "reviewed_at": l.reviewed_at,
+        "review_comment": l.review_comment,
+    })
+}
+
+fn visit_json(v: &VisitRecord, log: Option<&visit_logs::Model>) -> serde_json::Value {
+    let people: BTreeMap<String, f64> = serde_json::from_str(&v.stop.people).unwrap_or_default();
+    serde_json::json!({
+        "id": v.stop.id, "plan_id": v.plan.id, "plan_version": v.plan.version,
+        "plan_status": v.plan.status, "region": v.plan.region_code, "week": v.plan.week,
+        "day": v.stop.day, "seq": v.stop.seq, "part": v.stop.part, "parts": v.stop.parts,
+        "arrive": v.stop.arrive, "start": v.stop.start, "end": v.stop.end,
+        "travel_from_prev_s": v.stop.travel_from_prev_s, "people": people,
+        "team": { "id": v.team.id, "name": v.team.name },
+        "site": {
+            "id": v.site.id, "name": v.site.name, "kind": v.site.kind, "address": v.site.address,
+            "region": v.site.region_code, "lat": v.site.lat, "lon": v.site.lon,
+        },
+        "log": log.map(log_json),
+    })
+}
+
+/// GET /api/v1/visits?week=&team=&region=
+pub async fn list(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
+    let p = require(&s, h, ANY).await?;
+    let mut query = VisitQuery {
+        region: region_q(&q, "region")?,
+        team: int_q(&q, "team")?,
+        week: week_q(&q)?,
+    };
+    if p.role == Role::Field {
+        // A field member's listing is their team's, whatever the query says.
+        if query.team.is_some_and(|t| Some(t) != p.team_id) {
+            return Ok(warp::reply::json(&serde_json::json!({ "items": [] })).into_response());
+        }
+        query.team = p.team_id;
+    }
+    let mut visits = store::list_visits(&s.db, &query).await?;
+    visits.retain(|v| reaches(&p, v));
+    let logs = store::current_logs(&s.db, &visits).await?;
+    let items: Vec<_> = visits
+        .iter()
+        .map(|v| visit_json(v, logs.get(&v.stop.id)))
+        .collect();
+    Ok(warp::reply::json(&serde_json::json!({ "items": items })).into_response())
+}
+
+/// GET /api/v1/visits/{id}
+pub async fn get(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
+    let p = require(&s, h, ANY).await?;
+    let v = visit_for(&s, &p, id).await?;
+    let log = store::current_log(&s.db, &v).await?;
+    Ok(warp::reply::json(&visit_json(&v, log.as_ref())).into_response())
+}
+
+/// GET /api/v1/visits/{id}/logs — every revision, oldest first.
+pub async fn history(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
+    let p = require(&s, h, ANY).await?;
+    let v = visit_for(&s, &p, id).await?;
+    let items: Vec<_> = store::log_history(&s.db, &v)
+        .await?
+        .iter()
+        .map(log_json)
+        .collect();
+    Ok(warp::reply::json(&serde_json::json!({ "items": items })).into_response())
+}
+
+/// What the flags of a visit's log are measured against.
+async fn facts(
+    s: &AppState,
+    v: &VisitRecord,
+) -> Result<(fieldlog::VisitFacts, chrono_tz::Tz), ApiError> {
+    let tz: chrono_tz::Tz = crate::store::plans::region_name_tz(&s.db, &v.plan.region_code)
+        .await?
+        .and_then(|(_, tz)| tz.parse().ok())
+        .unwrap_or(chrono_tz::Asia::Jakarta);
+    Ok((
+        fieldlog::VisitFacts {
+            site: Coordinate::new(v.site.lat, v.site.lon).ok(),
+            visit_date: v.stop.day,
+            time_zone: tz,
+            kits: v.team.kits.max(1) as u32,
+            minutes_per_person: s.auth.minutes_per_person.clone(),
+        },
+        tz,
+    ))
+}
+
+/// The outcome of writing a log under an idempotency key.
+enum Logged {
+    Created(Box<visit_logs::Model>),
+    Replay { status: u16, body: String },
+    Mismatch,
+    InProgress,
+}
+
+async fn write_log(
+    s: &AppState,
+    v: &VisitRecord,
+    input: &LogInput,
+    scope: &str,
+    key: &str,
+    actor: &str,
+) -> Result<Logged, ApiError> {
+    let (facts, _) = facts(s, v).await?;
+    let now = Utc::now();
+    let flags = fieldlog::flags(input, &facts, &s.auth.flag_rules, now);
+    // The fingerprint covers the visit and the parsed body: the same key on another visit, or
+    // with other numbers, is a different request.
+    let canonical =
+        serde_json::to_vec(&(v.stop.id, input)).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let hash = crate::auth::sha256_hex(&canonical);
+    let txn = crate::store::begin_write(&s.db).await?;
+    match store::idem_begin(&txn, scope, key, &hash, now, s.auth.idempotency_ttl).await? {
+        Idem::Proceed => {}
+        Idem::Replay { status, body } => return Ok(Logged::Replay { status, body }),
+        Idem::Mismatch => return Ok(Logged::Mismatch),
+        Idem::InProgress => return Ok(Logged::InProgress),
+    }
+    let log = store::add_log(&txn, v, input, &flags, actor, now).await?;
+    let body = log_json(&log).to_string();
+    store::idem_finish(&txn, scope, key, 201, &body).await?;
+    txn.commit().await.map_err(crate::store::StoreError::from)?;
+    Ok(Logged::Created(Box::new(log)))
+}
+
+fn json_status(body: String, status: u16) -> Response {
+    let mut resp = Response::new(body.into());
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    resp.headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    resp
+}
+
+fn key_of(header: Option<String>) -> Result<String, ApiError> {
+    match header.map(|k| k.trim().to_string()) {
+        Some(k) if !k.is_empty() && k.len() <= 64 && k.chars().all(|c| c.is_ascii_graphic()) => {
+            Ok(k)
+        }
+        Some(_) => Err(ApiError::BadRequest(
+            "Idempotency-Key: 1..64 karakter ASCII / 1..64 ASCII characters".into(),
+        )),
+        None => Err(ApiError::BadRequest(
+            "header Idempotency-Key wajib / the Idempotency-Key header is required".into(),
+        )),
+    }
+}
+
+fn invalid(errors: Vec<FieldError>) -> ApiError {
+    ApiError::Invalid {
+        message: "Laporan tidak sah / invalid report".into(),
+        errors,
+    }
+}
+
+/// POST /api/v1/visits/{id}/logs — a new revision (201); a retry with the same key replays it.
+pub async fn create_log(
+    s: AppState,
+    h: Option<String>,
+    key: Option<String>,
+    id: i64,
+    body: bytes::Bytes,
+) -> Result<Response, ApiError> {
+    let p = require(&s, h, &[Role::Admin, Role::Coordinator, Role::Field]).await?;
+    let v = visit_for(&s, &p, id).await?;
+    let key = key_of(key)?;
+    let input: LogInput = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::BadRequest(format!("Isi JSON tidak sah / invalid JSON body: {e}"))
+    })?;
+    input.validate().map_err(invalid)?;
+    match write_log(
+        &s,
+        &v,
+        &input,
+        &format!("user:{}", p.user_id),
+        &key,
+        &p.actor(),
+    )
+    .await?
+    {
+        Logged::Created(log) => Ok(json_status(log_json(&log).to_string(), 201)),
+        Logged::Replay { status, body } => {
+            let mut resp = json_status(body, status);
+            resp.headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Ok(resp)
+        }
+        Logged::Mismatch => Err(invalid(vec![FieldError {
+            field: "Idempotency-Key".into(),
+            message:
+                "kunci sudah dipakai untuk laporan lain / key already used for a different request"
+                    .into(),
+        }])),
+        Logged::InProgress => Err(ApiError::Conflict(
+            "Permintaan dengan kunci ini masih diproses / a request with this key is in progress"
+                .into(),
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The signed per-visit form
+
+fn html(status: StatusCode, body: String) -> Response {
+    let mut resp = Response::new(body.into());
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(
+        "content-type",
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    // The page holds a capability in its URL: keep it out of caches and referrers.
+    h.insert("cache-control", HeaderValue::from_static("no-store"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    resp
+}
+
+fn lang_q(q: &Query) -> &'static str {
+    if opt(q, "lang") == Some("en") {
+        "en"
+    } else {
+        "id"
+    }
+}
+
+fn link_error_page(lang: &str, e: LinkError) -> Response {
+    let en = lang == "en";
+    match e {
+        LinkError::Invalid => html(
+            StatusCode::NOT_FOUND,
+            fieldlog::render_error(
+                lang,
+                if en {
+                    "Link not valid"
+                } else {
+                    "Tautan tidak berlaku"
+                },
+                if en {
+                    "This link is not valid. Use the link in your latest schedule email."
+                } else {
+                    "Tautan ini tidak berlaku. Gunakan tautan di email jadwal terbaru."
+                },
+            ),
+        ),
+        LinkError::Expired(_) => html(
+            StatusCode::GONE,
+            fieldlog::render_error(
+                lang,
+                if en {
+                    "Link expired"
+                } else {
+                    "Tautan kedaluwarsa"
+                },
+                if en {
+                    "Reports through this link were accepted until a week after the visit. Ask your coordinator to record it."
+                } else {
+                    "Laporan lewat tautan ini diterima sampai seminggu setelah kunjungan. Minta koordinator untuk mencatatnya."
+                },
+            ),
+        ),
+    }
+}
+
+async fn link_visit(
+    s: &AppState,
+    token: &str,
+    lang: &str,
+) -> Result<Result<VisitRecord, Response>, ApiError> {
+    let claims = match crate::auth::verify_link(
+        s.auth.link_secret.expose(),
+        token,
+        Utc::now().timestamp(),
+    ) {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(link_error_page(lang, e))),
+    };
+    match store::find_visit(&s.db, claims.stop_id).await? {
+        Some(v) if v.team.id == claims.team_id => Ok(Ok(v)),
+        _ => Ok(Err(link_error_page(lang, LinkError::Invalid))),
+    }
+}
+
+fn form_visit(v: &VisitRecord, lang: &str) -> fieldlog::FormVisit {
+    let l = if lang == "en" {
+        crate::email::Lang::En
+    } else {
+        crate::email::Lang::Id
+    };
+    fieldlog::FormVisit {
+        site_name: v.site.name.clone(),
+        site_kind: v.site.kind.clone(),
+        address: v.site.address.clone(),
+        date: crate::email::long_date(l, v.stop.day),
+        start: v.stop.start.clone(),
+        end: v.stop.end.clone(),
+        team_name: v.team.name.clone(),
+        osm_url: format!(
+            "https://www.openstreetmap.org/?mlat={:.6}&mlon={:.6}#map=17/{:.6}/{:.6}",
+            v.site.lat, v.site.lon, v.site.lat, v.site.lon
+        ),
+    }
+}
+
+fn expected(v: &VisitRecord, lang: &str) -> Vec<fieldlog::Expected> {
+    let people: BTreeMap<String, f64> = serde_json::from_str(&v.stop.people).unwrap_or_default();
+    people
+        .iter()
+        .filter(|(_, n)| **n >= 0.5)
+        .map(|(k, n)| fieldlog::Expected {
+            label: fieldlog::SERVICES
+                .iter()
+                .find(|s| s.0 == k)
+                .map(|s| if lang == "en" { s.2 } else { s.1 })
+                .unwrap_or(k)
+                .to_string(),
+            people: n.round() as i64,
+        })
+        .collect()
+}
+
+async fn form_page(
+    s: &AppState,
+    v: &VisitRecord,
+    token: &str,
+    lang: &str,
+    status: StatusCode,
+    errors: &[FieldError],
+) -> Result<Response, ApiError> {
+    let (_, tz) = facts(s, v).await?;
+    let current = store::current_log(&s.db, v).await?;
+    let values = current
+        .as_ref()
+        .map(|l| fieldlog::form_values(&store::log_input(l), tz));
+    let logged_at = current.as_ref().map(|l| {
+        l.logged_at
+            .with_timezone(&tz)
+            .format("%d-%m-%Y %H:%M")
+            .to_string()
+    });
+    let action = format!("/v/{token}{}", if lang == "en" { "?lang=en" } else { "" });
+    let page = fieldlog::render_form(
+        lang,
+        &action,
+        &crate::auth::new_form_key(),
+        &form_visit(v, lang),
+        &expected(v, lang),
+        values.as_ref().zip(logged_at.as_deref()),
+        errors,
+    );
+    Ok(html(status, page))
+}
+
+/// GET /v/{token} — the visit's report form (no password: the signed link is the credential).
+pub async fn form(s: AppState, token: String, q: Query) -> Result<Response, ApiError> {
+    let lang = lang_q(&q);
+    let v = match link_visit(&s, &token, lang).await? {
+        Ok(v) => v,
+        Err(page) => return Ok(page),
+    };
+    form_page(&s, &v, &token, lang, StatusCode::OK, &[]).await
+}
+
+/// POST /v/{token} — save the form as a new revision of the visit's log.
+pub async fn submit(
+    s: AppState,
+    token: String,
+    q: Query,
+    form: HashMap<String, String>,
+) -> Result<Response, ApiError> {
+    let lang = lang_q(&q);
+    let v = match link_visit(&s, &token, lang).await? {
+        Ok(v) => v,
+        Err(page) => return Ok(page),
+    };
+    let (_, tz) = facts(&s, &v).await?;
+    let input = match fieldlog::parse_form(&form, v.stop.day, tz) {
+        Ok(i) => i,
+        Err(errors) => {
+            return form_page(
+                &s,
+                &v,
+                &token,
+                lang,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &errors,
+            )
+            .await;
+        }
+    };
+    // The form carries a key made when it was shown: a double tap or a resend logs once.
+    let key = form
+        .get("idem")
+        .map(|k| k.trim())
+        .filter(|k| !k.is_empty() && k.len() <= 64)
+        .map(str::to_string)
+        .unwrap_or_else(crate::auth::new_form_key);
+    let scope = format!("link:{}:{}", v.team.id, v.stop.id);
+    let actor = format!("link:team:{}", v.team.id);
+    let back = format!("/v/{token}{}", if lang == "en" { "?lang=en" } else { "" });
+    let log = match write_log(&s, &v, &input, &scope, &key, &actor).await? {
+        Logged::Created(log) => *log,
+        Logged::Replay { body, .. } => {
+            let id = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|b| b["id"].as_i64())
+                .unwrap_or_default();
+            match store::log_by_id(&s.db, id).await? {
+                Some(l) => l,
+                None => return Err(ApiError::Internal("replayed log vanished".into())),
+            }
+        }
+        Logged::Mismatch | Logged::InProgress => {
+            let en = lang == "en";
+            return Ok(html(
+                StatusCode::CONFLICT,
+                fieldlog::render_error(
+                    lang,
+                    if en { "Already sent" } else { "Sudah terkirim" },
+                    if en {
+                        "This form was already sent with other values. Open the link again to edit the report."
+                    } else {
+                        "Formulir ini sudah terkirim dengan isian lain. Buka tautan lagi untuk mengubah laporan."
+                    },
+                ),
+            ));
+        }
+    };
+    let flags: Vec<Flag> = store::log_flags(&log)
+        .iter()
+        .filter_map(|f| Flag::parse(f))
+        .collect();
+    Ok(html(
+        StatusCode::OK,
+        fieldlog::render_done(
+            lang,
+            &form_visit(&v, lang),
+            log.revision,
+            input.status,
+            &flags,
+            &back,
+        ),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Review
+
+fn log_query(p: &Principal, q: &Query) -> Result<LogQuery, ApiError> {
+    let status = opt(q, "status")
+        .map(|v| {
+            Status::parse(v)
+                .map(|s| s.as_str().to_string())
+                .ok_or_else(|| {
+                    ApiError::BadRequest(
+                        "parameter status: selesai, sebagian, batal, tidak_hadir".into(),
+                    )
+                })
+        })
+        .transpose()?;
+    let flag = opt(q, "flag")
+        .map(|v| {
+            Flag::parse(v)
+                .map(|f| f.as_str().to_string())
+                .ok_or_else(|| {
+                    ApiError::BadRequest(
+                        "parameter flag: far_check_in, over_capacity, late, zero_output".into(),
+                    )
+                })
+        })
+        .transpose()?;
+    let review = opt(q, "review")
+        .map(|v| match v {
+            "pending" | "approved" | "rejected" => Ok(v.to_string()),
+            _ => Err(ApiError::BadRequest(
+                "parameter review: pending, approved, rejected".into(),
+            )),
+        })
+        .transpose()?;
+    let limit = int_q(q, "limit")?.unwrap_or(500);
+    if !(1..=5000).contains(&limit) {
+        return Err(ApiError::BadRequest("parameter limit: 1..5000".into()));
+    }
+    Ok(LogQuery {
+        scope: scope_of(p)?,
+        region: region_q(q, "region")?,
+        team: int_q(q, "team")?,
+        week: week_q(q)?,
+        status,
+        flag,
+        review,
+        limit: limit as u64,
+    })
+}
+
+/// GET /api/v1/visit-logs?region=&team=&week=&status=&flag=&review=
+pub async fn list_logs(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
+    let p = require(&s, h, STAFF).await?;
+    let query = log_query(&p, &q)?;
+    let items: Vec<_> = store::list_logs(&s.db, &query)
+        .await?
+        .iter()
+        .map(log_json)
+        .collect();
+    Ok(warp::reply::json(&serde_json::json!({ "items": items })).into_response())
+}
+
+/// Excel reads `=`, `+`, `-` and `@` at the start of a cell as a formula: defuse free text.
+fn cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+/// GET /api/v1/visit-logs.csv — the same rows as a spreadsheet (UTF-8 with BOM, CRLF).
+pub async fn export_csv(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
+    let p = require(&s, h, STAFF).await?;
+    let query = log_query(&p, &q)?;
+    let logs = store::list_logs(&s.db, &query).await?;
+    let mut names: HashMap<i64, String> = HashMap::new();
+    let site_ids: Vec<i64> = logs.iter().map(|l| l.site_id).collect();
+    for site in crate::store::plans::sites_by_id(&s.db, &site_ids)
+        .await?
+        .into_values()
+    {
+        names.insert(site.id, site.name);
+    }
+    let teams: HashMap<i64, String> = crate::store::queries::list_teams(&s.db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let mut header = vec![
+        "id", "tanggal", "minggu", "wilayah", "tim", "situs_id", "situs", "status",
+    ];
+    header.extend(fieldlog::SERVICES.iter().map(|s| s.0));
+    header.extend([
+        "ditolak",
+        "check_in",
+        "check_out",
+        "tanda",
+        "review",
+        "direview_oleh",
+        "revisi",
+        "catatan",
+    ]);
+    let io = |e: csv::Error| ApiError::Internal(format!("csv: {e}"));
+    w.write_record(&header).map_err(io)?;
+    for l in &logs {
+        let input = store::log_input(l);
+        let mut row = vec![
+            l.id.to_string(),
+            l.visit_date.to_string(),
+            l.week.clone(),
+            l.region_code.clone(),
+            cell(
+                teams
+                    .get(&l.team_id)
+                    .map(String::as_str)
+                    .unwrap_or_default(),
+            ),
+            l.site_id.to_string(),
+            cell(
+                names
+                    .get(&l.site_id)
+                    .map(String::as_str)
+                    .unwrap_or_default(),
+            ),
+            l.status.clone(),
+        ];
+        row.extend(
+            fieldlog::SERVICES
+                .iter()
+                .map(|s| input.counts.get(s.0).copied().unwrap_or(0).to_string()),
+        );
+        row.extend([
+            input.turned_away.values().sum::<u32>().to_string(),
+            l.check_in_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            l.check_out_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            store::log_flags(l).join(";"),
+            l.review.clone(),
+            cell(l.reviewed_by.as_deref().unwrap_or_default()),
+            l.revision.to_string(),
+            cell(&l.notes),
+        ]);
+        w.write_record(&row).map_err(io)?;
+    }
+    let mut body = vec![0xEF, 0xBB, 0xBF];
+    body.extend(
+        w.into_inner()
+            .map_err(|e| ApiError::Internal(format!("csv: {e}")))?,
+    );
+    let mut resp = Response::new(body.into());
+    let hd = resp.headers_mut();
+    hd.insert(
+        "content-type",
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    hd.insert(
+        "content-disposition",
+        HeaderValue::from_static("attachment; filename=\"laporan-kunjungan.csv\""),
+    );
+    Ok(resp)
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    decision: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// POST /api/v1/visit-logs/{id}/review
+pub async fn review(
+    s: AppState,
+    h: Option<String>,
+    id: i64,
+    body: ReviewRequest,
+) -> Result<Response, ApiError> {
+    let p = require(&s, h, REVIEWERS).await?;
+    let approve = match body.decision.trim() {
+        "approve" | "setuju" => true,
+        "reject" | "tolak" => false,
+        _ => {
+            return Err(invalid(vec![FieldError {
+                field: "decision".into(),
+                message: "approve atau reject / approve or reject".into(),
+            }]));
+        }
+    };
+    if body.comment.chars().count() > 2000 {
+        return Err(invalid(vec![FieldError {
+            field: "comment".into(),
+            message: "maksimal 2000 karakter / at most 2000 characters".into(),
+        }]));
+    }
+    let log_not_found =
+        || ApiError::NotFound(format!("Laporan {id} tidak ditemukan / log not found"));
+    let log = store::log_by_id(&s.db, id)
+        .await?
+        .filter(|l| p.covers_region(&l.region_code))
+        .ok_or_else(log_not_found)?;
+    match store::review_log(
+        &s.db,
+        log.id,
+        approve,
+        body.comment.trim(),
+        &p.actor(),
+        Utc::now(),
+    )
+    .await?
+    {
+        Reviewed::NotFound => Err(log_not_found()),
+        Reviewed::NotCurrent => Err(ApiError::Conflict(
+            "Ada revisi yang lebih baru / a newer revision exists".into(),
+        )),
+        Reviewed::Already(r) => Err(ApiError::Conflict(format!(
+            "Laporan sudah direview ({r}) / already reviewed"
+        ))),
+        Reviewed::Done(l) => Ok(warp::reply::json(&log_json(&l)).into_response()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weekly summary
+
+#[derive(Default, serde::Serialize)]
+struct Tally {
+    visits_planned: u32,
+    visits_logged: u32,
+    /// selesai + sebagian
+    visits_done: u32,
+    by_status: BTreeMap<String, u32>,
+    /// Documents per service in logs not rejected.
+    documents: BTreeMap<String, u64>,
+    /// … of which approved.
+    documents_approved: BTreeMap<String, u64>,
+    turned_away: u64,
+    travel_planned_s: i64,
+}
+
+impl Tally {
+    fn add_log(&mut self, l: &visit_logs::Model) {
+        self.visits_logged += 1;
+        *self.by_status.entry(l.status.clone()).or_default() += 1;
+        if Status::parse(&l.status).is_some_and(Status::worked) {
+            self.visits_done += 1;
+        }
+        if l.review == "rejected" {
+            return;
+        }
+        let input = store::log_input(l);
+        for (k, n) in &input.counts {
+            *self.documents.entry(k.clone()).or_default() += u64::from(*n);
+            if l.review == "approved" {
+                *self.documents_approved.entry(k.clone()).or_default() += u64::from(*n);
+            }
+        }
+        self.turned_away += input
+            .turned_away
+            .values()
+            .map(|n| u64::from(*n))
+            .sum::<u64>();
+    }
+}
+
+/// GET /api/v1/reports/weekly?region=&week= — plan against actual per team and per kecamatan,
+/// with coverage before (official) and after (derived from approved logs).
+pub async fn weekly(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
+    let p = require(&s, h, STAFF).await?;
+    let region = region_q(&q, "region")?.ok_or_else(|| {
+        ApiError::BadRequest("parameter region wajib diisi / region is required".into())
+    })?;
+    if !p.covers_region(region.as_str()) {
+        return Err(ApiError::Forbidden(
+            "Wilayah di luar cakupan Anda / region outside your scope".into(),
+        ));
+    }
+    let week = week_q(&q)?.unwrap_or_else(|| crate::priority::next_week(Utc::now().date_naive()));
+    let visits = store::list_visits(
+        &s.db,
+        &VisitQuery {
+            region: Some(region.clone()),
+            team: None,
+            week: Some(week.clone()),
+        },
+    )
+    .await?;
+    let logs = store::current_logs(&s.db, &visits).await?;
+    let kecamatan_of = |code: &str| -> String {
+        RegionCode::parse(code)
+            .ok()
+            .and_then(|c| {
+                c.lineage()
+                    .into_iter()
+                    .find(|a| a.depth() == crate::domain::region::Depth::Kecamatan)
+            })
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| code.to_string())
+    };
+    let mut teams: BTreeMap<(i64, String), Tally> = BTreeMap::new();
+    let mut kec: BTreeMap<String, Tally> = BTreeMap::new();
+    for v in &visits {
+        let k = kecamatan_of(&v.site.region_code);
+        for t in [
+            teams.entry((v.team.id, v.team.name.clone())).or_default(),
+            kec.entry(k).or_default(),
+        ] {
+            t.visits_planned += 1;
+            t.travel_planned_s += i64::from(v.stop.travel_from_prev_s);
+            if let Some(l) = logs.get(&v.stop.id) {
+                t.add_log(l);
+            }
+        }
+    }
+    let coverage = store::coverage_changes(&s.db, &region).await?;
+    let names =
+        crate::store::queries::region_names(&s.db, &kec.keys().cloned().collect::<Vec<_>>())
+            .await?;
+    let kecamatan: Vec<_> = kec
+        .into_iter()
+        .map(|(code, t)| {
+            let cov: Vec<_> = coverage
+                .iter()
+                .filter(|c| c.region == code)
+                .map(|c| {
+                    let after = c.derived_holders.unwrap_or(c.official_holders);
+                    let pct = |h: i64| {
+                        if c.eligible > 0 {
+                            100.0 * h as f64 / c.eligible as f64
+                        } else {
+                            0.0
+                        }
+                    };
+                    serde_json::json!({
+                        "indicator": c.indicator, "eligible": c.eligible,
+                        "before": c.official_holders, "before_as_of": c.official_as_of,
+                        "after": after, "after_as_of": c.derived_as_of.unwrap_or(c.official_as_of),
+                        "percent_before": (pct(c.official_holders) * 100.0).round() / 100.0,
+                        "percent_after": (pct(after) * 100.0).round() / 100.0,
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "code": code, "name": names.get(&code), "tally": t, "coverage": cov,
+            })
+        })
+        .collect();
+    let teams: Vec<_> = teams
+        .into_iter()
+        .map(|((id, name), t)| serde_json::json!({ "id": id, "name": name, "tally": t }))
+        .collect();
+    Ok(warp::reply::json(&serde_json::json!({
+        "region": region.as_str(), "week": week, "teams": teams, "kecamatan": kecamatan,
+    }))
+    .into_response())
+}
+
+/// GET /api/v1/audit?limit=
+pub async fn audit(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
+    require(&s, h, REVIEWERS).await?;
+    let limit = int_q(&q, "limit")?.unwrap_or(200);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::BadRequest("parameter limit: 1..1000".into()));
+    }
+    let items: Vec<_> = crate::store::accounts::list_audit(&s.db, limit as u64)
+        .await?
+        .into_iter()
+        .map(|a| {
+            serde_json::json!({
+                "id": a.id, "at": a.at, "actor": a.actor, "action": a.action,
+                "object_type": a.object_type, "object_id": a.object_id,
+                "detail": serde_json::from_str::<serde_json::Value>(&a.detail).unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok(warp::reply::json(&serde_json::json!({ "items": items })).into_response())
+}

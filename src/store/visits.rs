@@ -1,0 +1,678 @@
+//! Planned visits (the stops of published plans), the field logs written about them, their
+//! review, and what an approved log changes: a visit outcome the ranking reads and a coverage
+//! snapshot derived from the logs, kept apart from the official figures.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::entity::{
+    coverage_snapshots, idempotency_keys, plan_stops, plans, sites, teams, visit_logs,
+    visit_outcomes,
+};
+use super::queries::within;
+use super::{StoreError, begin_write};
+use crate::domain::RegionCode;
+use crate::fieldlog::{Flag, LogInput, Status};
+
+/// `visit_outcomes.source` of an approved log.
+pub const FIELD_SOURCE: &str = "field_log";
+/// … of an approved `sebagian` log: its deliveries count, the site stays a revisit candidate.
+pub const PARTIAL_SOURCE: &str = "field_log_partial";
+/// `coverage_snapshots.source` of the snapshots derived from approved logs.
+pub const DERIVED_SOURCE: &str = "field_logs_derived";
+
+/// A planned visit with what it belongs to.
+#[derive(Debug, Clone)]
+pub struct VisitRecord {
+    pub stop: plan_stops::Model,
+    pub plan: plans::Model,
+    pub site: sites::Model,
+    pub team: teams::Model,
+}
+
+async fn records(
+    db: &impl ConnectionTrait,
+    stops: Vec<plan_stops::Model>,
+) -> Result<Vec<VisitRecord>, StoreError> {
+    let ids = |f: fn(&plan_stops::Model) -> i64| -> Vec<i64> {
+        let mut v: Vec<i64> = stops.iter().map(f).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let plan_map: HashMap<i64, plans::Model> = plans::Entity::find()
+        .filter(plans::Column::Id.is_in(ids(|s| s.plan_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let mut site_map: HashMap<i64, sites::Model> = HashMap::new();
+    for chunk in ids(|s| s.site_id).chunks(5000) {
+        for s in sites::Entity::find()
+            .filter(sites::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            site_map.insert(s.id, s);
+        }
+    }
+    let team_map: HashMap<i64, teams::Model> = teams::Entity::find()
+        .filter(teams::Column::Id.is_in(ids(|s| s.team_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    Ok(stops
+        .into_iter()
+        .filter_map(|stop| {
+            Some(VisitRecord {
+                plan: plan_map.get(&stop.plan_id)?.clone(),
+                site: site_map.get(&stop.site_id)?.clone(),
+                team: team_map.get(&stop.team_id)?.clone(),
+                stop,
+            })
+        })
+        .collect())
+}
+
+/// A visit of a plan that was published (the current version, or one it superseded: links in
+/// emails of teams whose week did not change still point there).
+pub async fn find_visit(
+    db: &impl ConnectionTrait,
+    stop_id: i64,
+) -> Result<Option<VisitRecord>, StoreError> {
+    let Some(stop) = plan_stops::Entity::find_by_id(stop_id).one(db).await? else {
+        return Ok(None);
+    };
+    let found = records(db, vec![stop]).await?.pop();
+    Ok(found.filter(|v| matches!(v.plan.status.as_str(), "published" | "superseded")))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct VisitQuery {
+    /// Only visits within this region (the caller's scope or a filter).
+    pub region: Option<RegionCode>,
+    pub team: Option<i64>,
+    pub week: Option<String>,
+}
+
+/// Visits of the currently published plans, in day and route order.
+pub async fn list_visits(
+    db: &DatabaseConnection,
+    q: &VisitQuery,
+) -> Result<Vec<VisitRecord>, StoreError> {
+    let mut plans_q = plans::Entity::find().filter(plans::Column::Status.eq("published"));
+    if let Some(r) = &q.region {
+        // A plan covers a kabupaten/kota: it is in reach if it lies within the region asked for
+        // or contains it.
+        let mut cond = within(plans::Column::RegionCode, r);
+        for ancestor in r.lineage() {
+            cond = cond.add(plans::Column::RegionCode.eq(ancestor.as_str()));
+        }
+        plans_q = plans_q.filter(cond);
+    }
+    if let Some(w) = &q.week {
+        plans_q = plans_q.filter(plans::Column::Week.eq(w.as_str()));
+    }
+    let plan_ids: Vec<i64> = plans_q
+        .select_only()
+        .column(plans::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if plan_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut stops_q = plan_stops::Entity::find().filter(plan_stops::Column::PlanId.is_in(plan_ids));
+    if let Some(t) = q.team {
+        stops_q = stops_q.filter(plan_stops::Column::TeamId.eq(t));
+    }
+    let stops = stops_q
+        .order_by_asc(plan_stops::Column::Day)
+        .order_by_asc(plan_stops::Column::TeamId)
+        .order_by_asc(plan_stops::Column::Seq)
+        .all(db)
+        .await?;
+    let mut out = records(db, stops).await?;
+    if let Some(r) = &q.region {
+        out.retain(|v| {
+            RegionCode::parse(&v.site.region_code).is_ok_and(|c| c.is_within(r))
+                || RegionCode::parse(&v.plan.region_code).is_ok_and(|c| c.is_within(r))
+        });
+    }
+    Ok(out)
+}
+
+/// The logs of a visit: a visit is a site, a team and a day, whichever plan version the link
+/// came from, so an edit through a newer link continues the same revision history.
+fn same_visit(v: &VisitRecord) -> Condition {
+    Condition::all()
+        .add(visit_logs::Column::SiteId.eq(v.stop.site_id))
+        .add(visit_logs::Column::TeamId.eq(v.stop.team_id))
+        .add(visit_logs::Column::VisitDate.eq(v.stop.day))
+}
+
+pub async fn current_log(
+    db: &impl ConnectionTrait,
+    v: &VisitRecord,
+) -> Result<Option<visit_logs::Model>, StoreError> {
+    Ok(visit_logs::Entity::find()
+        .filter(same_visit(v))
+        .filter(visit_logs::Column::IsCurrent.eq(true))
+        .one(db)
+        .await?)
+}
+
+/// The current logs of many visits at once, by stop id.
+pub async fn current_logs(
+    db: &DatabaseConnection,
+    visits: &[VisitRecord],
+) -> Result<HashMap<i64, visit_logs::Model>, StoreError> {
+    let mut site_ids: Vec<i64> = visits.iter().map(|v| v.stop.site_id).collect();
+    site_ids.sort_unstable();
+    site_ids.dedup();
+    let mut by_key: HashMap<(i64, i64, NaiveDate), visit_logs::Model> = HashMap::new();
+    for chunk in site_ids.chunks(5000) {
+        for l in visit_logs::Entity::find()
+            .filter(visit_logs::Column::SiteId.is_in(chunk.to_vec()))
+            .filter(visit_logs::Column::IsCurrent.eq(true))
+            .all(db)
+            .await?
+        {
+            by_key.insert((l.site_id, l.team_id, l.visit_date), l);
+        }
+    }
+    Ok(visits
+        .iter()
+        .filter_map(|v| {
+            by_key
+                .get(&(v.stop.site_id, v.stop.team_id, v.stop.day))
+                .map(|l| (v.stop.id, l.clone()))
+        })
+        .collect())
+}
+
+pub async fn log_history(
+    db: &DatabaseConnection,
+    v: &VisitRecord,
+) -> Result<Vec<visit_logs::Model>, StoreError> {
+    Ok(visit_logs::Entity::find()
+        .filter(same_visit(v))
+        .order_by_asc(visit_logs::Column::Revision)
+        .all(db)
+        .await?)
+}
+
+/// Write a new revision of a visit's log; the previous one stays, no longer current.
+pub async fn add_log(
+    txn: &DatabaseTransaction,
+    v: &VisitRecord,
+    input: &LogInput,
+    flags: &[Flag],
+    logged_by: &str,
+    now: DateTime<Utc>,
+) -> Result<visit_logs::Model, StoreError> {
+    let last: Option<i32> = visit_logs::Entity::find()
+        .filter(same_visit(v))
+        .select_only()
+        .column_as(visit_logs::Column::Revision.max(), "m")
+        .into_tuple::<Option<i32>>()
+        .one(txn)
+        .await?
+        .flatten();
+    visit_logs::Entity::update_many()
+        .col_expr(visit_logs::Column::IsCurrent, Expr::value(false))
+        .filter(same_visit(v))
+        .filter(visit_logs::Column::IsCurrent.eq(true))
+        .exec(txn)
+        .await?;
+    let fix = |f: &Option<crate::fieldlog::Fix>| {
+        (
+            f.as_ref().map(|f| f.at.with_timezone(&Utc)),
+            f.as_ref().and_then(|f| f.lat),
+            f.as_ref().and_then(|f| f.lon),
+        )
+    };
+    let (in_at, in_lat, in_lon) = fix(&input.check_in);
+    let (out_at, out_lat, out_lon) = fix(&input.check_out);
+    let flags: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
+    Ok(visit_logs::Entity::insert(visit_logs::ActiveModel {
+        stop_id: Set(v.stop.id),
+        revision: Set(last.unwrap_or(0) + 1),
+        is_current: Set(true),
+        plan_id: Set(v.plan.id),
+        site_id: Set(v.stop.site_id),
+        team_id: Set(v.stop.team_id),
+        // The site's own region, so that a kecamatan filter and a province scope both work.
+        region_code: Set(v.site.region_code.clone()),
+        week: Set(v.plan.week.clone()),
+        visit_date: Set(v.stop.day),
+        status: Set(input.status.as_str().to_string()),
+        counts: Set(serde_json::to_string(&input.counts).unwrap_or_default()),
+        turned_away: Set(serde_json::to_string(&input.turned_away).unwrap_or_default()),
+        check_in_at: Set(in_at),
+        check_in_lat: Set(in_lat),
+        check_in_lon: Set(in_lon),
+        check_out_at: Set(out_at),
+        check_out_lat: Set(out_lat),
+        check_out_lon: Set(out_lon),
+        notes: Set(input.notes.clone()),
+        flags: Set(serde_json::to_string(&flags).unwrap_or_default()),
+        logged_at: Set(now),
+        logged_by: Set(logged_by.to_string()),
+        review: Set("pending".into()),
+        reviewed_by: Set(None),
+        reviewed_at: Set(None),
+        review_comment: Set(None),
+        ..Default::default()
+    })
+    .exec_with_returning(txn)
+    .await?)
+}
+
+/// A stored log back as the input it was made from.
+pub fn log_input(m: &visit_logs::Model) -> LogInput {
+    let fix = |at: Option<DateTime<Utc>>, lat, lon| {
+        at.map(|at| crate::fieldlog::Fix {
+            at: at.fixed_offset(),
+            lat,
+            lon,
+        })
+    };
+    LogInput {
+        status: Status::parse(&m.status).unwrap_or(Status::Selesai),
+        counts: serde_json::from_str(&m.counts).unwrap_or_default(),
+        turned_away: serde_json::from_str(&m.turned_away).unwrap_or_default(),
+        check_in: fix(m.check_in_at, m.check_in_lat, m.check_in_lon),
+        check_out: fix(m.check_out_at, m.check_out_lat, m.check_out_lon),
+        notes: m.notes.clone(),
+    }
+}
+
+pub fn log_flags(m: &visit_logs::Model) -> Vec<String> {
+    serde_json::from_str(&m.flags).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idempotency keys
+
+pub enum Idem {
+    /// The key is new: the caller does the work and `idem_finish`es in the same transaction.
+    Proceed,
+    /// Seen with the same request: the saved answer.
+    Replay { status: u16, body: String },
+    /// Seen with a different request body.
+    Mismatch,
+    /// The first request with this key has not finished.
+    InProgress,
+}
+
+/// Claim an idempotency key inside the caller's write transaction (insert first: a concurrent
+/// duplicate waits on the unique index, then sees the finished row).
+pub async fn idem_begin(
+    txn: &DatabaseTransaction,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+    now: DateTime<Utc>,
+    ttl: chrono::Duration,
+) -> Result<Idem, StoreError> {
+    // An expired key is forgotten: the same key starts a new request.
+    idempotency_keys::Entity::delete_many()
+        .filter(idempotency_keys::Column::Scope.eq(scope))
+        .filter(idempotency_keys::Column::Key.eq(key))
+        .filter(idempotency_keys::Column::ExpiresAt.lte(now))
+        .exec(txn)
+        .await?;
+    let inserted = matches!(
+        idempotency_keys::Entity::insert(idempotency_keys::ActiveModel {
+            scope: Set(scope.to_string()),
+            key: Set(key.to_string()),
+            request_hash: Set(request_hash.to_string()),
+            state: Set("in_progress".into()),
+            response_status: Set(None),
+            response_body: Set(None),
+            created_at: Set(now),
+            expires_at: Set(now + ttl),
+            ..Default::default()
+        })
+        .on_conflict_do_nothing_on([
+            idempotency_keys::Column::Scope,
+            idempotency_keys::Column::Key,
+        ])
+        .exec_without_returning(txn)
+        .await?,
+        sea_orm::TryInsertResult::Inserted(n) if n > 0
+    );
+    if inserted {
+        return Ok(Idem::Proceed);
+    }
+    let Some(row) = idempotency_keys::Entity::find()
+        .filter(idempotency_keys::Column::Scope.eq(scope))
+        .filter(idempotency_keys::Column::Key.eq(key))
+        .one(txn)
+        .await?
+    else {
+        return Ok(Idem::InProgress);
+    };
+    if row.request_hash != request_hash {
+        return Ok(Idem::Mismatch);
+    }
+    match (row.state.as_str(), row.response_status, row.response_body) {
+        ("done", Some(status), Some(body)) => Ok(Idem::Replay {
+            status: status as u16,
+            body,
+        }),
+        _ => Ok(Idem::InProgress),
+    }
+}
+
+pub async fn idem_finish(
+    txn: &DatabaseTransaction,
+    scope: &str,
+    key: &str,
+    status: u16,
+    body: &str,
+) -> Result<(), StoreError> {
+    idempotency_keys::Entity::update_many()
+        .col_expr(idempotency_keys::Column::State, Expr::value("done"))
+        .col_expr(
+            idempotency_keys::Column::ResponseStatus,
+            Expr::value(i32::from(status)),
+        )
+        .col_expr(idempotency_keys::Column::ResponseBody, Expr::value(body))
+        .filter(idempotency_keys::Column::Scope.eq(scope))
+        .filter(idempotency_keys::Column::Key.eq(key))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Forget expired keys (the worker calls this now and then).
+pub async fn purge_idempotency_keys(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    Ok(idempotency_keys::Entity::delete_many()
+        .filter(idempotency_keys::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Review
+
+#[derive(Debug, Clone, Default)]
+pub struct LogQuery {
+    /// The caller's reach (None: everything).
+    pub scope: Option<RegionCode>,
+    pub region: Option<RegionCode>,
+    pub team: Option<i64>,
+    pub week: Option<String>,
+    pub status: Option<String>,
+    pub flag: Option<String>,
+    pub review: Option<String>,
+    pub limit: u64,
+}
+
+/// Current revisions matching the query, newest visit first.
+pub async fn list_logs(
+    db: &DatabaseConnection,
+    q: &LogQuery,
+) -> Result<Vec<visit_logs::Model>, StoreError> {
+    let mut find = visit_logs::Entity::find().filter(visit_logs::Column::IsCurrent.eq(true));
+    for r in [&q.scope, &q.region].into_iter().flatten() {
+        find = find.filter(within(visit_logs::Column::RegionCode, r));
+    }
+    if let Some(t) = q.team {
+        find = find.filter(visit_logs::Column::TeamId.eq(t));
+    }
+    if let Some(w) = &q.week {
+        find = find.filter(visit_logs::Column::Week.eq(w.as_str()));
+    }
+    if let Some(s) = &q.status {
+        find = find.filter(visit_logs::Column::Status.eq(s.as_str()));
+    }
+    if let Some(r) = &q.review {
+        find = find.filter(visit_logs::Column::Review.eq(r.as_str()));
+    }
+    if let Some(f) = &q.flag {
+        // Flags are a JSON list of fixed words: `"late"` cannot match inside another flag.
+        find = find.filter(visit_logs::Column::Flags.like(format!("%\"{f}\"%")));
+    }
+    Ok(find
+        .order_by_desc(visit_logs::Column::VisitDate)
+        .order_by_asc(visit_logs::Column::TeamId)
+        .order_by_asc(visit_logs::Column::Id)
+        .limit(q.limit)
+        .all(db)
+        .await?)
+}
+
+pub async fn log_by_id(
+    db: &DatabaseConnection,
+    id: i64,
+) -> Result<Option<visit_logs::Model>, StoreError> {
+    Ok(visit_logs::Entity::find_by_id(id).one(db).await?)
+}
+
+pub enum Reviewed {
+    NotFound,
+    /// A newer revision exists: review that one.
+    NotCurrent,
+    Already(String),
+    Done(Box<visit_logs::Model>),
+}
+
+/// Approve or reject a log. Approval records the visit's outcome (read by next week's ranking)
+/// and refreshes the coverage snapshot derived from logs, in the same transaction.
+pub async fn review_log(
+    db: &DatabaseConnection,
+    id: i64,
+    approve: bool,
+    comment: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Reviewed, StoreError> {
+    let txn = begin_write(db).await?;
+    let Some(log) = visit_logs::Entity::find_by_id(id).one(&txn).await? else {
+        return Ok(Reviewed::NotFound);
+    };
+    if !log.is_current {
+        return Ok(Reviewed::NotCurrent);
+    }
+    if log.review != "pending" {
+        return Ok(Reviewed::Already(log.review));
+    }
+    let decision = if approve { "approved" } else { "rejected" };
+    visit_logs::Entity::update_many()
+        .col_expr(visit_logs::Column::Review, Expr::value(decision))
+        .col_expr(visit_logs::Column::ReviewedBy, Expr::value(actor))
+        .col_expr(visit_logs::Column::ReviewedAt, Expr::value(now))
+        .col_expr(visit_logs::Column::ReviewComment, Expr::value(comment))
+        .filter(visit_logs::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    // An earlier approved revision of this visit no longer speaks for it.
+    visit_outcomes::Entity::delete_many()
+        .filter(visit_outcomes::Column::SiteId.eq(log.site_id))
+        .filter(visit_outcomes::Column::VisitedOn.eq(log.visit_date))
+        .filter(visit_outcomes::Column::Source.is_in([FIELD_SOURCE, PARTIAL_SOURCE]))
+        .exec(&txn)
+        .await?;
+    let input = log_input(&log);
+    let mut delivered = BTreeMap::new();
+    if approve && input.status != Status::Batal {
+        delivered = input.delivered();
+        visit_outcomes::Entity::insert(visit_outcomes::ActiveModel {
+            site_id: Set(log.site_id),
+            visited_on: Set(log.visit_date),
+            delivered: Set(serde_json::to_string(&delivered).unwrap_or_default()),
+            source: Set(if input.status == Status::Sebagian {
+                PARTIAL_SOURCE
+            } else {
+                FIELD_SOURCE
+            }
+            .to_string()),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await?;
+    }
+    refresh_derived(&txn, log.site_id).await?;
+    super::accounts::audit(
+        &txn,
+        actor,
+        if approve { "log.approve" } else { "log.reject" },
+        "visit_log",
+        &id.to_string(),
+        serde_json::json!({
+            "site_id": log.site_id, "team_id": log.team_id, "visit_date": log.visit_date,
+            "revision": log.revision, "comment": comment, "delivered": delivered,
+        }),
+    )
+    .await?;
+    let log = visit_logs::Entity::find_by_id(id).one(&txn).await?;
+    txn.commit().await?;
+    Ok(log.map_or(Reviewed::NotFound, |l| Reviewed::Done(Box::new(l))))
+}
+
+/// Official coverage of the region that holds the site's figures (the finest with a snapshot),
+/// plus everything approved logs delivered there since: one derived snapshot per indicator.
+async fn refresh_derived(txn: &DatabaseTransaction, site_id: i64) -> Result<(), StoreError> {
+    let Some(site) = sites::Entity::find_by_id(site_id).one(txn).await? else {
+        return Ok(());
+    };
+    let Ok(code) = RegionCode::parse(&site.region_code) else {
+        return Ok(());
+    };
+    let lineage: Vec<String> = code.lineage().iter().map(|c| c.to_string()).collect();
+    let official = coverage_snapshots::Entity::find()
+        .filter(coverage_snapshots::Column::RegionCode.is_in(lineage.clone()))
+        .filter(coverage_snapshots::Column::Source.ne(DERIVED_SOURCE))
+        .order_by_asc(coverage_snapshots::Column::AsOf)
+        .order_by_asc(coverage_snapshots::Column::Id)
+        .all(txn)
+        .await?;
+    // Per indicator: the finest region's latest snapshot.
+    let depth = |r: &str| lineage.iter().position(|c| c == r).unwrap_or(usize::MAX);
+    let mut best: BTreeMap<String, coverage_snapshots::Model> = BTreeMap::new();
+    for s in official {
+        match best.get(&s.indicator) {
+            Some(b) if depth(&b.region_code) < depth(&s.region_code) => {}
+            _ => {
+                best.insert(s.indicator.clone(), s);
+            }
+        }
+    }
+    for (indicator, snap) in best {
+        let Ok(region) = RegionCode::parse(&snap.region_code) else {
+            continue;
+        };
+        let site_ids: Vec<i64> = sites::Entity::find()
+            .filter(within(sites::Column::RegionCode, &region))
+            .select_only()
+            .column(sites::Column::Id)
+            .into_tuple()
+            .all(txn)
+            .await?;
+        let mut delivered = 0i64;
+        let mut last = snap.as_of;
+        for chunk in site_ids.chunks(5000) {
+            for o in visit_outcomes::Entity::find()
+                .filter(visit_outcomes::Column::SiteId.is_in(chunk.to_vec()))
+                .filter(visit_outcomes::Column::Source.is_in([FIELD_SOURCE, PARTIAL_SOURCE]))
+                .filter(visit_outcomes::Column::VisitedOn.gt(snap.as_of))
+                .all(txn)
+                .await?
+            {
+                let d: BTreeMap<String, i64> =
+                    serde_json::from_str(&o.delivered).unwrap_or_default();
+                delivered += d.get(&indicator).copied().unwrap_or(0);
+                last = last.max(o.visited_on);
+            }
+        }
+        let as_of = last;
+        coverage_snapshots::Entity::delete_many()
+            .filter(coverage_snapshots::Column::RegionCode.eq(snap.region_code.as_str()))
+            .filter(coverage_snapshots::Column::Indicator.eq(indicator.as_str()))
+            .filter(coverage_snapshots::Column::Source.eq(DERIVED_SOURCE))
+            .filter(coverage_snapshots::Column::AsOf.eq(as_of))
+            .exec(txn)
+            .await?;
+        if delivered == 0 {
+            continue;
+        }
+        coverage_snapshots::Entity::insert(coverage_snapshots::ActiveModel {
+            region_code: Set(snap.region_code.clone()),
+            indicator: Set(indicator.clone()),
+            eligible: Set(snap.eligible),
+            holders: Set((snap.holders + delivered).min(snap.eligible)),
+            as_of: Set(as_of),
+            source: Set(DERIVED_SOURCE.to_string()),
+            ..Default::default()
+        })
+        .exec(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Official and derived coverage of regions: (region, indicator) -> (official, derived).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CoverageChange {
+    pub region: String,
+    pub indicator: String,
+    pub eligible: i64,
+    pub official_holders: i64,
+    pub official_as_of: NaiveDate,
+    pub derived_holders: Option<i64>,
+    pub derived_as_of: Option<NaiveDate>,
+}
+
+pub async fn coverage_changes(
+    db: &DatabaseConnection,
+    region: &RegionCode,
+) -> Result<Vec<CoverageChange>, StoreError> {
+    let rows = coverage_snapshots::Entity::find()
+        .filter(within(coverage_snapshots::Column::RegionCode, region))
+        .order_by_asc(coverage_snapshots::Column::AsOf)
+        .order_by_asc(coverage_snapshots::Column::Id)
+        .all(db)
+        .await?;
+    let mut official: BTreeMap<(String, String), coverage_snapshots::Model> = BTreeMap::new();
+    let mut derived: BTreeMap<(String, String), coverage_snapshots::Model> = BTreeMap::new();
+    for r in rows {
+        let key = (r.region_code.clone(), r.indicator.clone());
+        if r.source == DERIVED_SOURCE {
+            derived.insert(key, r);
+        } else {
+            official.insert(key, r);
+        }
+    }
+    Ok(official
+        .into_iter()
+        .map(|(key, o)| {
+            // A derived snapshot older than the official one is outdated by it.
+            let d = derived.get(&key).filter(|d| d.as_of > o.as_of);
+            CoverageChange {
+                region: key.0,
+                indicator: key.1,
+                eligible: o.eligible,
+                official_holders: o.holders,
+                official_as_of: o.as_of,
+                derived_holders: d.map(|d| d.holders),
+                derived_as_of: d.map(|d| d.as_of),
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,447 @@
+//! Who may do what: the authorization matrix over every route (A4), managers read-only but for
+//! review (A6), password storage (A1), login that reveals nothing (A2), sessions (A3), login
+//! rate limits (A7) and errors that leak nothing (A8).
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::fieldlogs::{World, fresh_token, parse, send, world};
+use crate::helpers::{Backend, PASSWORD, TestApp, dump, spawn_app_with};
+use crate::on_both_backends;
+
+const CALLERS: [(&str, Option<&str>); 5] = [
+    ("anonymous", None),
+    ("field_a", Some("lapangan-a")),
+    ("field_b", Some("lapangan-b")),
+    ("manager", Some("manajer")),
+    ("coordinator", Some("koordinator")),
+];
+
+#[derive(serde::Deserialize)]
+struct Matrix {
+    route: Vec<Row>,
+}
+
+#[derive(serde::Deserialize)]
+struct Row {
+    method: String,
+    path: String,
+    example: String,
+    #[serde(default)]
+    json: Option<String>,
+    #[serde(default)]
+    form: Option<String>,
+    #[serde(default)]
+    idempotency_key: bool,
+    expect: BTreeMap<String, u16>,
+}
+
+fn matrix() -> Matrix {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/authz_matrix.toml"
+    ))
+    .unwrap();
+    toml::from_str(&text).expect("authz_matrix.toml parses")
+}
+
+fn example(row: &Row, w: &World) -> String {
+    row.example
+        .replace("{plan}", &w.plan_id.to_string())
+        .replace("{draft}", &w.draft_id.to_string())
+        .replace("{visit_a}", &w.visit_a["id"].to_string())
+        .replace("{visit_b}", &w.visit_b["id"].to_string())
+        .replace("{log_b}", &w.log_b.to_string())
+        .replace("{outbox}", &w.outbox.to_string())
+        .replace("{site}", &w.visit_a["site"]["id"].to_string())
+        .replace("{token_b}", &w.token_b)
+        .replace("{week}", &w.week)
+}
+
+async fn call(
+    app: &TestApp,
+    row: &Row,
+    path: &str,
+    token: Option<&str>,
+    n: usize,
+) -> (u16, String) {
+    let mut req = app
+        .anonymous
+        .request(row.method.parse().unwrap(), app.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if row.idempotency_key {
+        req = req.header("idempotency-key", format!("matrix-{n}"));
+    }
+    if let Some(j) = &row.json {
+        req = req
+            .header("content-type", "application/json")
+            .body(j.clone());
+    } else if let Some(f) = &row.form {
+        req = req
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(f.clone());
+    } else if row.method != "GET" {
+        req = req.header("content-length", "0");
+    }
+    let resp = req.send().await.expect("request");
+    (
+        resp.status().as_u16(),
+        resp.text().await.unwrap_or_default(),
+    )
+}
+
+/// A4: every route of the matrix, as each of the five callers, answers what the matrix says.
+/// (tests/api/openapi.rs checks that the matrix lists every route of the router.)
+pub async fn authz_matrix_is_complete_and_enforced(app: &TestApp) {
+    let w = world(app).await;
+    let mut disagreements = Vec::new();
+    let mut n = 0;
+    for row in matrix().route {
+        let path = example(&row, &w);
+        for (caller, user) in CALLERS {
+            let expected = *row.expect.get(caller).unwrap_or_else(|| {
+                panic!("{} {}: no expectation for {caller}", row.method, row.path)
+            });
+            let token = match user {
+                Some(u) => Some(fresh_token(app, u).await),
+                None => None,
+            };
+            n += 1;
+            let (status, body) = call(app, &row, &path, token.as_deref(), n).await;
+            if status != expected {
+                disagreements.push(format!(
+                    "{} {path} as {caller}: {status}, matrix says {expected} ({})",
+                    row.method,
+                    body.chars().take(160).collect::<String>()
+                ));
+            }
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
+
+/// A6: a manager's writes other than the review of a log (and their own session) are 403, and
+/// nothing changes.
+pub async fn manager_is_read_only(app: &TestApp) {
+    let w = world(app).await;
+    let before = dump(&app.db).await;
+    let mut n = 1000;
+    for row in matrix().route {
+        let exempt = row.method == "GET"
+            || row.path.starts_with("/api/v1/auth/")
+            || row.path.starts_with("/v/")
+            || row.path.ends_with("/review");
+        if exempt {
+            continue;
+        }
+        n += 1;
+        let token = fresh_token(app, "manajer").await;
+        let (status, body) = call(app, &row, &example(&row, &w), Some(&token), n).await;
+        assert_eq!(
+            status, 403,
+            "{} {} as manager: {body}",
+            row.method, row.path
+        );
+    }
+    assert_eq!(dump(&app.db).await, before, "a manager changed nothing");
+}
+
+/// A1: argon2id with the OWASP parameters, and no plaintext anywhere in the database.
+pub async fn passwords_stored_as_argon2id(app: &TestApp) {
+    let w = world(app).await;
+    let users = jemput::store::accounts::list_users(&app.db).await.unwrap();
+    assert!(users.len() >= 5);
+    for u in &users {
+        assert!(
+            u.password_hash
+                .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            u.username
+        );
+    }
+    let everything = format!("{:?}", dump(&app.db).await);
+    assert!(!everything.contains(PASSWORD));
+    // Neither a password nor a session token is in the SQLite file.
+    if app.settings.database.url.starts_with("sqlite") {
+        let path = app.settings.database.url.trim_start_matches("sqlite://");
+        for file in [path.to_string(), format!("{path}-wal")] {
+            if let Ok(bytes) = std::fs::read(&file) {
+                let text = String::from_utf8_lossy(&bytes);
+                assert!(!text.contains(PASSWORD), "{file}");
+                assert!(!text.contains(&w.field_a[3..]), "{file} holds a token");
+            }
+        }
+    }
+}
+
+async fn login(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+) -> (u16, reqwest::header::HeaderMap, String) {
+    send(
+        app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": username, "password": password})),
+        None,
+    )
+    .await
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// A2: an unknown user and a wrong password get the same 401 and the same body, and take about
+/// as long (the unknown user is checked against a dummy hash).
+pub async fn unknown_user_and_wrong_password_look_alike(app: &TestApp) {
+    let _ = world(app).await;
+    let (a, _, body_a) = login(app, "tidak-ada", "salah-sama-sekali").await;
+    let (b, _, body_b) = login(app, "koordinator", "salah-sama-sekali").await;
+    assert_eq!((a, b), (401, 401));
+    assert_eq!(body_a, body_b);
+    let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
+    for i in 0..20 {
+        let started = std::time::Instant::now();
+        let user = if i % 2 == 0 {
+            "tidak-ada"
+        } else {
+            "koordinator"
+        };
+        let (status, _, _) = login(app, user, "salah-sama-sekali").await;
+        assert_eq!(status, 401);
+        let t = started.elapsed().as_secs_f64();
+        if i % 2 == 0 {
+            unknown.push(t)
+        } else {
+            wrong.push(t)
+        }
+    }
+    let (u, w) = (median(unknown), median(wrong));
+    assert!(
+        u >= 0.5 * w,
+        "unknown user {u:.4}s vs wrong password {w:.4}s"
+    );
+    // And the right password works.
+    let (status, _, body) = login(app, "koordinator", PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// A3: tokens are stored hashed; logout, expiry and a password change end sessions.
+pub async fn session_tokens_hashed_and_revocable(app: &TestApp) {
+    use jemput::store::entity::sessions;
+    use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+    let _ = world(app).await;
+    let (status, _, body) = login(app, "lapangan-a", PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+    let token = parse(&body)["token"].as_str().unwrap().to_string();
+    assert!(token.starts_with("fs_"));
+    let rows = sessions::Entity::find().all(&app.db).await.unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| !r.token_hash.contains(&token[3..]) && r.token_hash.len() == 64)
+    );
+    let me = |t: String| async move {
+        send(app, "GET", "/api/v1/auth/me", Some(&t), None, None)
+            .await
+            .0
+    };
+    assert_eq!(me(token.clone()).await, 200);
+    assert_eq!(
+        send(app, "POST", "/api/v1/auth/logout", Some(&token), None, None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(me(token.clone()).await, 401);
+
+    // Expired: the clock moved past expires_at.
+    let (_, _, body) = login(app, "lapangan-a", PASSWORD).await;
+    let token = parse(&body)["token"].as_str().unwrap().to_string();
+    sessions::Entity::update_many()
+        .set(sessions::ActiveModel {
+            expires_at: Set(chrono::Utc::now() - chrono::Duration::seconds(1)),
+            ..Default::default()
+        })
+        .filter(sessions::Column::TokenHash.eq(jemput::auth::sha256_hex(token.as_bytes())))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(me(token).await, 401);
+
+    // A password change ends every older session and hands out a new one.
+    let (_, _, body) = login(app, "lapangan-a", PASSWORD).await;
+    let old = parse(&body)["token"].as_str().unwrap().to_string();
+    let other = fresh_token(app, "lapangan-a").await;
+    let (status, _, body) = send(
+        app,
+        "POST",
+        "/api/v1/auth/password",
+        Some(&old),
+        Some(json!({"current_password": PASSWORD, "new_password": "kata-sandi-baru-456"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let new = parse(&body)["token"].as_str().unwrap().to_string();
+    assert_eq!(me(old).await, 401);
+    assert_eq!(me(other).await, 401);
+    assert_eq!(me(new).await, 200);
+    assert_eq!(login(app, "lapangan-a", PASSWORD).await.0, 401);
+    assert_eq!(login(app, "lapangan-a", "kata-sandi-baru-456").await.0, 200);
+    // Who changed it, and when, is in the audit trail.
+    let (_, _, body) = send(
+        app,
+        "GET",
+        "/api/v1/audit",
+        Some(&app.admin_token),
+        None,
+        None,
+    )
+    .await;
+    assert!(
+        parse(&body)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action"] == "user.password"
+                && a["actor"].as_str().unwrap().contains("lapangan-a"))
+    );
+}
+
+/// A7: 5 logins a second per address; the 6th gets 429 with an integer Retry-After ≥ 1, and
+/// after waiting that long a correct login succeeds.
+pub async fn login_rate_limited(app: &TestApp) {
+    let _ = world(app).await;
+    for _ in 0..5 {
+        assert_eq!(login(app, "koordinator", "salah-sama-sekali").await.0, 401);
+    }
+    let (status, headers, body) = login(app, "koordinator", PASSWORD).await;
+    assert_eq!(status, 429, "{body}");
+    let wait: u64 = headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .expect("integer seconds");
+    assert!(wait >= 1);
+    tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+    let (status, _, body) = login(app, "koordinator", PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// A8: a database failure is a 500 with a request id and nothing about SQL, crates or paths.
+pub async fn errors_leak_nothing(app: &TestApp) {
+    use sea_orm::ConnectionTrait;
+    let w = world(app).await;
+    app.db
+        .execute_unprepared("DROP TABLE idempotency_keys")
+        .await
+        .unwrap();
+    let (status, _, body) = send(
+        app,
+        "POST",
+        &format!("/api/v1/visits/{}/logs", w.visit_a["id"]),
+        Some(&w.field_a),
+        Some(json!({"status": "selesai"})),
+        Some("a8"),
+    )
+    .await;
+    assert_eq!(status, 500, "{body}");
+    let v = parse(&body);
+    assert_eq!(v["error"]["request_id"].as_str().map(str::len), Some(32));
+    for leak in [
+        "SELECT",
+        "INSERT",
+        "sqlx",
+        "DbErr",
+        "sea_orm",
+        "idempotency_keys",
+        "/src/",
+        ".rs",
+    ] {
+        assert!(!body.contains(leak), "{leak} in {body}");
+    }
+}
+
+/// A2 needs twenty logins in a row: a roomier limit than the suite's 5 a second.
+pub async fn a2_with_room(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        s.auth.login_burst = 100;
+    })
+    .await;
+    unknown_user_and_wrong_password_look_alike(&app).await;
+    app.teardown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_user_and_wrong_password_look_alike_sqlite() {
+    a2_with_room(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_user_and_wrong_password_look_alike_postgres() {
+    a2_with_room(Backend::Postgres).await;
+}
+
+on_both_backends!(
+    authz_matrix_is_complete_and_enforced,
+    manager_is_read_only,
+    passwords_stored_as_argon2id,
+    session_tokens_hashed_and_revocable,
+    login_rate_limited,
+    errors_leak_nothing,
+);
+
+/// A9: the logs of logins, good and bad, hold neither the password nor the token.
+#[test]
+fn login_logs_hold_no_password_or_token() {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    // One thread: the server's tasks log through the subscriber set above.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let token = rt.block_on(async {
+        let app = crate::helpers::spawn_app(Backend::Sqlite).await;
+        crate::helpers::make_user(&app.db, "rina", "coordinator", Some("35.09"), None).await;
+        assert_eq!(login(&app, "rina", "salah-tebak-123").await.0, 401);
+        let (status, _, body) = login(&app, "rina", PASSWORD).await;
+        assert_eq!(status, 200);
+        let token = parse(&body)["token"].as_str().unwrap().to_string();
+        let me = send(&app, "GET", "/api/v1/auth/me", Some(&token), None, None).await;
+        assert_eq!(me.0, 200);
+        app.teardown().await;
+        token
+    });
+    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("login"), "login events are logged: {logs}");
+    for secret in [PASSWORD, "salah-tebak-123", &token, &token[3..]] {
+        assert!(!logs.contains(secret), "{secret} in the logs");
+    }
+}
