@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::fieldlogs::{World, fresh_token, parse, send, world};
+use crate::fieldlogs::{World, audit_trail, fresh_token, parse, send, world};
 use crate::helpers::{Backend, PASSWORD, TestApp, dump, spawn_app_with};
 use crate::on_both_backends;
 
@@ -296,22 +296,12 @@ pub async fn session_tokens_hashed_and_revocable(app: &TestApp) {
     assert_eq!(login(app, "lapangan-a", PASSWORD).await.0, 401);
     assert_eq!(login(app, "lapangan-a", "kata-sandi-baru-456").await.0, 200);
     // Who changed it, and when, is in the audit trail.
-    let (_, _, body) = send(
-        app,
-        "GET",
-        "/api/v1/audit",
-        Some(&app.admin_token),
-        None,
-        None,
-    )
-    .await;
+    let actions = audit_trail(app, &app.admin_token).await;
     assert!(
-        parse(&body)["items"]
-            .as_array()
-            .unwrap()
+        actions
             .iter()
-            .any(|a| a["action"] == "user.password"
-                && a["actor"].as_str().unwrap().contains("lapangan-a"))
+            .any(|a| a.starts_with("user.password user:") && a.contains("lapangan-a")),
+        "{actions:?}"
     );
 }
 
@@ -396,11 +386,11 @@ on_both_backends!(
     session_tokens_hashed_and_revocable,
     login_rate_limited,
     errors_leak_nothing,
+    user_commands_manage_accounts,
 );
 
-/// A9: the logs of logins, good and bad, hold neither the password nor the token.
-#[test]
-fn login_logs_hold_no_password_or_token() {
+/// Run `f` on a one-thread runtime whose every task logs into the returned text.
+fn with_captured_logs<T>(f: impl std::future::Future<Output = T>) -> (T, String) {
     use std::io::Write;
     use std::sync::{Arc, Mutex};
     #[derive(Clone, Default)]
@@ -427,7 +417,48 @@ fn login_logs_hold_no_password_or_token() {
         .enable_all()
         .build()
         .unwrap();
-    let token = rt.block_on(async {
+    let out = rt.block_on(f);
+    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    (out, logs)
+}
+
+/// A8, the log side: the request id of a 500 is in the log, next to the cause.
+#[test]
+fn a_500s_request_id_leads_to_its_cause_in_the_log() {
+    let (request_id, logs) = with_captured_logs(async {
+        use sea_orm::ConnectionTrait;
+        let app = crate::helpers::spawn_app(Backend::Sqlite).await;
+        app.db
+            .execute_unprepared("DROP TABLE audit_log")
+            .await
+            .unwrap();
+        let (status, _, body) = send(
+            &app,
+            "GET",
+            "/api/v1/audit",
+            Some(&app.admin_token),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(status, 500, "{body}");
+        app.teardown().await;
+        parse(&body)["error"]["request_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    });
+    let line = logs
+        .lines()
+        .find(|l| l.contains(&request_id))
+        .unwrap_or_else(|| panic!("request id {request_id} not in the logs:\n{logs}"));
+    assert!(line.contains("audit_log"), "the cause is logged: {line}");
+}
+
+/// A9: the logs of logins, good and bad, hold neither the password nor the token.
+#[test]
+fn login_logs_hold_no_password_or_token() {
+    let (token, logs) = with_captured_logs(async {
         let app = crate::helpers::spawn_app(Backend::Sqlite).await;
         crate::helpers::make_user(&app.db, "rina", "coordinator", Some("35.09"), None).await;
         assert_eq!(login(&app, "rina", "salah-tebak-123").await.0, 401);
@@ -439,9 +470,92 @@ fn login_logs_hold_no_password_or_token() {
         app.teardown().await;
         token
     });
-    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("login"), "login events are logged: {logs}");
     for secret in [PASSWORD, "salah-tebak-123", &token, &token[3..]] {
         assert!(!logs.contains(secret), "{secret} in the logs");
     }
+}
+
+/// `jemput user add|passwd|list`: a made-up password is shown once and works; a new password ends
+/// the old sessions; bad input is refused with the flag's name and adds nobody.
+pub async fn user_commands_manage_accounts(app: &TestApp) {
+    let (ok, out, err) = app.jemput(&[
+        "user",
+        "add",
+        "--username",
+        "sri",
+        "--role",
+        "coordinator",
+        "--region",
+        "35.09",
+        "--name",
+        "Sri Rahayu",
+    ]);
+    assert!(ok, "{err}");
+    let password = out
+        .lines()
+        .find_map(|l| {
+            l.split_once("(tampil sekali): ")
+                .map(|(_, p)| p.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("a one-time password in: {out}"));
+    let (status, _, body) = login(app, "sri", &password).await;
+    assert_eq!(status, 200, "{body}");
+    let token = parse(&body)["token"].as_str().unwrap().to_string();
+    assert_eq!(parse(&body)["user"]["region"], "35.09");
+
+    for (args, flag) in [
+        (
+            vec![
+                "--username",
+                "sri",
+                "--role",
+                "coordinator",
+                "--region",
+                "35.09",
+            ],
+            "--username",
+        ),
+        (
+            vec!["--username", "budi", "--role", "coordinator"],
+            "--region",
+        ),
+        (
+            vec!["--username", "budi", "--role", "field", "--team", "999"],
+            "--team",
+        ),
+        (vec!["--username", "budi", "--role", "raja"], "role"),
+    ] {
+        let mut full = vec!["user", "add"];
+        full.extend(args);
+        let (ok, _, err) = app.jemput(&full);
+        assert!(!ok && err.contains(flag), "{full:?}: {err}");
+    }
+    let (ok, out, _) = app.jemput(&["user", "list", "--json"]);
+    assert!(ok);
+    let users: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["admin", "sri"]);
+    assert!(!out.contains("argon2"), "no hashes in the listing");
+
+    let (ok, out, err) = app.jemput(&["user", "passwd", "--username", "sri"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("tampil sekali"));
+    let me = send(app, "GET", "/api/v1/auth/me", Some(&token), None, None).await;
+    assert_eq!(me.0, 401, "the old session ended");
+    assert_eq!(login(app, "sri", &password).await.0, 401);
+    let actions = audit_trail(app, &app.admin_token).await;
+    assert!(
+        actions.iter().any(|a| a.starts_with("user.add cli:")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.iter().any(|a| a.starts_with("user.password cli:")),
+        "{actions:?}"
+    );
 }

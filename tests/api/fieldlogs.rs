@@ -329,18 +329,30 @@ pub async fn the_loop_from_email_link_to_next_weeks_priority(app: &TestApp) {
     );
 
     // The approval is in the audit trail with who did it.
-    let (_, _, body) = send(app, "GET", "/api/v1/audit", Some(&w.manager), None, None).await;
-    let audit = parse(&body);
-    let actions: Vec<&str> = audit["items"]
+    let actions = audit_trail(app, &w.manager).await;
+    assert!(
+        actions.iter().any(|a| a.starts_with("log.approve user:")),
+        "{actions:?}"
+    );
+    assert!(actions.iter().any(|a| a.starts_with("plan.publish user:")));
+}
+
+/// The audit trail as `"{action} {actor}"` lines, newest first.
+pub async fn audit_trail(app: &TestApp, token: &str) -> Vec<String> {
+    let (status, _, body) = send(app, "GET", "/api/v1/audit", Some(token), None, None).await;
+    assert_eq!(status, 200, "{body}");
+    parse(&body)["items"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| a["action"].as_str().unwrap())
-        .collect();
-    assert!(
-        actions.contains(&"log.approve") && actions.contains(&"plan.publish"),
-        "{actions:?}"
-    );
+        .map(|a| {
+            format!(
+                "{} {}",
+                a["action"].as_str().unwrap(),
+                a["actor"].as_str().unwrap()
+            )
+        })
+        .collect()
 }
 
 /// Replaying a POST with the same Idempotency-Key creates one log (the replay says so); a
@@ -389,6 +401,36 @@ pub async fn idempotency_key_replays_and_refuses_a_different_body(app: &TestApp)
     .await;
     assert_eq!(third.0, 422, "{}", third.2);
     assert_eq!(history().await, 1);
+    // Two identical requests at once (I3): one log; the answers are identical or one is 409.
+    let body2 = json!({"status": "sebagian", "counts": {"ktp_el": 7}});
+    let (x, y) = tokio::join!(
+        send(
+            app,
+            "POST",
+            &path,
+            Some(&w.field_a),
+            Some(body2.clone()),
+            Some("k-2")
+        ),
+        send(
+            app,
+            "POST",
+            &path,
+            Some(&w.field_a),
+            Some(body2.clone()),
+            Some("k-2")
+        ),
+    );
+    assert!(x.0 < 500 && y.0 < 500, "{} {} / {} {}", x.0, x.2, y.0, y.2);
+    assert!(
+        (x.0 == 201 && y.0 == 201 && x.2 == y.2) || x.0 == 409 || y.0 == 409,
+        "{} {} / {} {}",
+        x.0,
+        x.2,
+        y.0,
+        y.2
+    );
+    assert_eq!(history().await, 2);
     // Without a key: 400, nothing written.
     let keyless = send(
         app,
@@ -400,7 +442,7 @@ pub async fn idempotency_key_replays_and_refuses_a_different_body(app: &TestApp)
     )
     .await;
     assert_eq!(keyless.0, 400);
-    // The same key from another user is another request: an edit, revision 2.
+    // The same key from another user is another request: an edit, revision 3.
     let other = send(
         app,
         "POST",
@@ -411,14 +453,15 @@ pub async fn idempotency_key_replays_and_refuses_a_different_body(app: &TestApp)
     )
     .await;
     assert_eq!(other.0, 201, "{}", other.2);
-    assert_eq!(parse(&other.2)["revision"], 2);
-    assert_eq!(history().await, 2);
+    assert_eq!(parse(&other.2)["revision"], 3);
+    assert_eq!(history().await, 3);
     // The edit keeps the old revision, no longer current.
     let (_, _, b) = send(app, "GET", &path, Some(&w.field_a), None, None).await;
     let items = parse(&b)["items"].as_array().unwrap().clone();
     assert_eq!(items[0]["current"], false);
     assert_eq!(items[0]["counts"]["ktp_el"], 40);
-    assert_eq!(items[1]["current"], true);
+    assert_eq!(items[1]["current"], false);
+    assert_eq!(items[2]["current"], true);
 }
 
 /// A field member reaches only their team: another team's visit is 404 with nothing of that
