@@ -297,6 +297,71 @@ fn a_hand_computed_sma() {
     );
 }
 
+/// A `sebagian` (partly done) visit counts what it delivered but leaves the site a revisit
+/// candidate: no recency penalty, unlike a completed visit on the same day.
+#[test]
+fn a_partial_visit_lowers_the_need_but_not_the_recency() {
+    let (region_names, children) = tree();
+    let facts = Facts {
+        region_names,
+        children,
+        coverage: HashMap::from([(
+            ("35.09.01".to_string(), "ktp_el".to_string()),
+            (
+                Coverage {
+                    eligible: 100_000,
+                    holders: 98_600,
+                },
+                day("2026-06-30"),
+            ),
+        )]),
+        targets: vec![Target {
+            indicator: "ktp_el".into(),
+            year: 2025,
+            region: None,
+            percent: 99.4,
+        }],
+        visits: Vec::new(),
+    };
+    let site = &Site {
+        id: 1,
+        external_id: "20523843".into(),
+        name: "SMAN 1 Jombang".into(),
+        kind: SiteKind::Sma,
+        region: RegionCode::parse(DESA[0]).unwrap(),
+        eligible: BTreeMap::from([("ktp_el".into(), 200)]),
+    };
+    let mut p = params();
+    p.deadlines.clear();
+    let score = |visits: Vec<Visit>| {
+        let mut f = facts.clone();
+        f.visits = visits;
+        rank(std::slice::from_ref(site), &f, &p, on())[0].clone()
+    };
+    let visit = |revisit| Visit {
+        site_id: site.id,
+        date: on() - chrono::Duration::days(3),
+        delivered: BTreeMap::from([("ktp_el".to_string(), 30)]),
+        revisit,
+    };
+    let none = score(vec![]);
+    let partial = score(vec![visit(true)]);
+    let done = score(vec![visit(false)]);
+    let ktp = |s: &Scored| {
+        s.terms
+            .iter()
+            .find(|t| t.indicator == "ktp_el")
+            .unwrap()
+            .expected_people
+    };
+    assert!((ktp(&none) - ktp(&partial) - 30.0).abs() < 1e-9);
+    assert_eq!(ktp(&partial), ktp(&done));
+    assert_eq!(partial.recency, 1.0);
+    assert_eq!(partial.days_since_visit, None);
+    assert!(done.recency < 0.2, "{}", done.recency);
+    assert!(partial.score > done.score);
+}
+
 #[test]
 fn iso_weeks_parse_to_their_monday() {
     assert_eq!(parse_iso_week("2026-W48").unwrap(), day("2026-11-23"));
