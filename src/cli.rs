@@ -414,7 +414,7 @@ fn password_from(stdin: bool) -> anyhow::Result<(String, bool)> {
         crate::auth::check_password_strength(&pw)?;
         Ok((pw, false))
     } else {
-        Ok((crate::auth::new_form_key(), true))
+        Ok((crate::auth::random_key(), true))
     }
 }
 

@@ -33,7 +33,6 @@ pub struct VisitLinks {
     /// `https://jemput.example.go.id` (no trailing slash).
     pub base_url: String,
     pub valid_days: i64,
-    pub time_zone_fallback: chrono_tz::Tz,
 }
 
 impl VisitLinks {
@@ -42,7 +41,6 @@ impl VisitLinks {
             secret: s.auth.link_secret.clone(),
             base_url: s.auth.public_base_url.trim_end_matches('/').to_string(),
             valid_days: s.auth.link_valid_days,
-            time_zone_fallback: chrono_tz::Asia::Jakarta,
         }
     }
 
@@ -216,10 +214,11 @@ async fn messages_for(
     for m in plans::members_of(db, &team_ids).await? {
         members.entry(m.team_id).or_default().push(m);
     }
+    // The zone the links' expiry is counted in (the region's; WIB if it has none).
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Jakarta);
     let mut messages = Vec::new();
     let mut teams_notified = 0;
     for team in &teams {
-        let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(ctx.links.time_zone_fallback);
         let days = team_days(view, team.id, Some((&ctx.links, tz)));
         let changes = match previous {
             Some(prev) => {

@@ -172,8 +172,9 @@ pub fn sha256_hex(data: &[u8]) -> String {
     out
 }
 
-/// A random key for one rendering of the visit form, so that a double tap on "save" logs once.
-pub fn new_form_key() -> String {
+/// 18 random bytes in base64url (24 characters): the visit form's idempotency key, and the
+/// one-time passwords `jemput user add|passwd` make up.
+pub fn random_key() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<18>())
 }
 

@@ -121,6 +121,20 @@ pub async fn require(
     Ok(p)
 }
 
+/// The caller's reach as a region filter (`None`: everything, for an admin).
+pub fn scope_of(p: &Principal) -> Result<Option<crate::domain::RegionCode>, ApiError> {
+    match (&p.role, &p.region) {
+        (Role::Admin, _) => Ok(None),
+        (_, Some(r)) => crate::domain::RegionCode::parse(r)
+            .map(Some)
+            .map_err(|e| ApiError::Internal(format!("user {} has a bad region: {e}", p.user_id))),
+        // A non-admin account without a region reaches nothing.
+        (_, None) => Err(ApiError::Forbidden(
+            "Akun tanpa wilayah / account has no region".into(),
+        )),
+    }
+}
+
 pub const ANY: &[Role] = &[Role::Admin, Role::Coordinator, Role::Field, Role::Manager];
 pub const STAFF: &[Role] = &[Role::Admin, Role::Coordinator, Role::Manager];
 pub const PLANNERS: &[Role] = &[Role::Admin, Role::Coordinator];

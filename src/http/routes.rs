@@ -6,10 +6,10 @@ use serde::Serialize;
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use super::auth::{self, PLANNERS, STAFF, require};
+use super::auth::{self, PLANNERS, STAFF, require, scope_of};
 use super::error::{ApiError, recover};
 use super::{AppState, visits};
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::domain::{RegionCode, SiteKind};
 use crate::planning::{self, PlanError, PlanOptions};
 use crate::ranking::{self, RankError};
@@ -684,15 +684,7 @@ pub const OUTBOX_STATUSES: [&str; 5] = ["pending", "sending", "sent", "failed", 
 /// GET /api/v1/outbox?status=&plan=&limit=
 async fn outbox_list(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
     let p = require(&s, h, STAFF).await?;
-    let scope = match &p.region {
-        _ if p.role == Role::Admin => None,
-        Some(r) => Some(region_param(r, "scope")?),
-        None => {
-            return Err(ApiError::Forbidden(
-                "Akun tanpa wilayah / account has no region".into(),
-            ));
-        }
-    };
+    let scope = scope_of(&p)?;
     let status = q.get("status").map(|v| v.trim()).filter(|v| !v.is_empty());
     if let Some(st) = status
         && !OUTBOX_STATUSES.contains(&st)
@@ -795,7 +787,7 @@ async fn plan_in_scope(
         .ok_or_else(|| plan_not_found(id))
 }
 
-fn region_param(raw: &str, name: &str) -> Result<RegionCode, ApiError> {
+pub(super) fn region_param(raw: &str, name: &str) -> Result<RegionCode, ApiError> {
     RegionCode::parse(raw).map_err(|e| ApiError::BadRequest(format!("parameter {name}: {e}")))
 }
 
@@ -838,14 +830,13 @@ async fn sites(s: AppState, h: Option<String>, q: Query) -> Result<Response, Api
         .filter(|r| !r.trim().is_empty())
         .map(|r| region_param(r, "region"))
         .transpose()?;
-    let region = match (region, &p.region) {
-        (Some(r), _) => {
+    let region = match region {
+        Some(r) => {
             in_scope(&p, &r)?;
             Some(r)
         }
         // Without a filter, a scoped caller gets their own region's sites.
-        (None, Some(own)) if p.role != Role::Admin => Some(region_param(own, "scope")?),
-        (None, _) => None,
+        None => scope_of(&p)?,
     };
     let kinds: Vec<String> = kinds_param(&q)?
         .iter()

@@ -9,7 +9,8 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Reply, http::HeaderValue};
 
-use super::auth::{ANY, REVIEWERS, STAFF, require};
+use super::auth::{ANY, REVIEWERS, STAFF, require, scope_of};
+use super::routes::region_param;
 use super::{ApiError, AppState};
 use crate::auth::{LinkError, Principal, Role};
 use crate::domain::{Coordinate, RegionCode};
@@ -28,11 +29,7 @@ fn opt<'a>(q: &'a Query, k: &str) -> Option<&'a str> {
 }
 
 fn region_q(q: &Query, k: &str) -> Result<Option<RegionCode>, ApiError> {
-    opt(q, k)
-        .map(|r| {
-            RegionCode::parse(r).map_err(|e| ApiError::BadRequest(format!("parameter {k}: {e}")))
-        })
-        .transpose()
+    opt(q, k).map(|r| region_param(r, k)).transpose()
 }
 
 fn int_q(q: &Query, k: &str) -> Result<Option<i64>, ApiError> {
@@ -52,20 +49,6 @@ fn week_q(q: &Query) -> Result<Option<String>, ApiError> {
                 .map_err(ApiError::BadRequest)
         })
         .transpose()
-}
-
-/// The caller's reach as a region filter (`None`: everything, for an admin).
-fn scope_of(p: &Principal) -> Result<Option<RegionCode>, ApiError> {
-    match (&p.role, &p.region) {
-        (Role::Admin, _) => Ok(None),
-        (_, Some(r)) => RegionCode::parse(r)
-            .map(Some)
-            .map_err(|e| ApiError::Internal(format!("user {} has a bad region: {e}", p.user_id))),
-        // A non-admin account without a region reaches nothing.
-        (_, None) => Err(ApiError::Forbidden(
-            "Akun tanpa wilayah / account has no region".into(),
-        )),
-    }
 }
 
 /// Whether the caller may see this visit: a field member only their team's, others their
@@ -161,24 +144,19 @@ pub async fn history(s: AppState, h: Option<String>, id: i64) -> Result<Response
 }
 
 /// What the flags of a visit's log are measured against.
-async fn facts(
-    s: &AppState,
-    v: &VisitRecord,
-) -> Result<(fieldlog::VisitFacts, chrono_tz::Tz), ApiError> {
+/// Its `time_zone` (the region's) is also the zone the form's HH:MM times are read in.
+async fn facts(s: &AppState, v: &VisitRecord) -> Result<fieldlog::VisitFacts, ApiError> {
     let tz: chrono_tz::Tz = crate::store::plans::region_name_tz(&s.db, &v.plan.region_code)
         .await?
         .and_then(|(_, tz)| tz.parse().ok())
         .unwrap_or(chrono_tz::Asia::Jakarta);
-    Ok((
-        fieldlog::VisitFacts {
-            site: Coordinate::new(v.site.lat, v.site.lon).ok(),
-            visit_date: v.stop.day,
-            time_zone: tz,
-            kits: v.team.kits.max(1) as u32,
-            minutes_per_person: s.auth.minutes_per_person.clone(),
-        },
-        tz,
-    ))
+    Ok(fieldlog::VisitFacts {
+        site: Coordinate::new(v.site.lat, v.site.lon).ok(),
+        visit_date: v.stop.day,
+        time_zone: tz,
+        kits: v.team.kits.max(1) as u32,
+        minutes_per_person: s.auth.minutes_per_person.clone(),
+    })
 }
 
 /// The outcome of writing a log under an idempotency key.
@@ -192,14 +170,14 @@ enum Logged {
 async fn write_log(
     s: &AppState,
     v: &VisitRecord,
+    facts: &fieldlog::VisitFacts,
     input: &LogInput,
     scope: &str,
     key: &str,
     actor: &str,
 ) -> Result<Logged, ApiError> {
-    let (facts, _) = facts(s, v).await?;
     let now = Utc::now();
-    let flags = fieldlog::flags(input, &facts, &s.auth.flag_rules, now);
+    let flags = fieldlog::flags(input, facts, &s.auth.flag_rules, now);
     // The fingerprint covers the visit and the parsed body: the same key on another visit, or
     // with other numbers, is a different request.
     let canonical =
@@ -263,9 +241,11 @@ pub async fn create_log(
         ApiError::BadRequest(format!("Isi JSON tidak sah / invalid JSON body: {e}"))
     })?;
     input.validate().map_err(invalid)?;
+    let facts = facts(&s, &v).await?;
     match write_log(
         &s,
         &v,
+        &facts,
         &input,
         &format!("user:{}", p.user_id),
         &key,
@@ -414,15 +394,20 @@ fn expected(v: &VisitRecord, lang: &str) -> Vec<fieldlog::Expected> {
         .collect()
 }
 
+/// The form's own address (it posts to itself, keeping the language).
+fn form_url(token: &str, lang: &str) -> String {
+    format!("/v/{token}{}", if lang == "en" { "?lang=en" } else { "" })
+}
+
 async fn form_page(
     s: &AppState,
     v: &VisitRecord,
+    tz: chrono_tz::Tz,
     token: &str,
     lang: &str,
     status: StatusCode,
     errors: &[FieldError],
 ) -> Result<Response, ApiError> {
-    let (_, tz) = facts(s, v).await?;
     let current = store::current_log(&s.db, v).await?;
     let values = current
         .as_ref()
@@ -433,11 +418,10 @@ async fn form_page(
             .format("%d-%m-%Y %H:%M")
             .to_string()
     });
-    let action = format!("/v/{token}{}", if lang == "en" { "?lang=en" } else { "" });
     let page = fieldlog::render_form(
         lang,
-        &action,
-        &crate::auth::new_form_key(),
+        &form_url(token, lang),
+        &crate::auth::random_key(),
         &form_visit(v, lang),
         &expected(v, lang),
         values.as_ref().zip(logged_at.as_deref()),
@@ -453,7 +437,8 @@ pub async fn form(s: AppState, token: String, q: Query) -> Result<Response, ApiE
         Ok(v) => v,
         Err(page) => return Ok(page),
     };
-    form_page(&s, &v, &token, lang, StatusCode::OK, &[]).await
+    let tz = facts(&s, &v).await?.time_zone;
+    form_page(&s, &v, tz, &token, lang, StatusCode::OK, &[]).await
 }
 
 /// POST /v/{token} — save the form as a new revision of the visit's log.
@@ -468,13 +453,14 @@ pub async fn submit(
         Ok(v) => v,
         Err(page) => return Ok(page),
     };
-    let (_, tz) = facts(&s, &v).await?;
-    let input = match fieldlog::parse_form(&form, v.stop.day, tz) {
+    let facts = facts(&s, &v).await?;
+    let input = match fieldlog::parse_form(&form, v.stop.day, facts.time_zone) {
         Ok(i) => i,
         Err(errors) => {
             return form_page(
                 &s,
                 &v,
+                facts.time_zone,
                 &token,
                 lang,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -489,11 +475,11 @@ pub async fn submit(
         .map(|k| k.trim())
         .filter(|k| !k.is_empty() && k.len() <= 64)
         .map(str::to_string)
-        .unwrap_or_else(crate::auth::new_form_key);
+        .unwrap_or_else(crate::auth::random_key);
     let scope = format!("link:{}:{}", v.team.id, v.stop.id);
     let actor = format!("link:team:{}", v.team.id);
-    let back = format!("/v/{token}{}", if lang == "en" { "?lang=en" } else { "" });
-    let log = match write_log(&s, &v, &input, &scope, &key, &actor).await? {
+    let back = form_url(&token, lang);
+    let log = match write_log(&s, &v, &facts, &input, &scope, &key, &actor).await? {
         Logged::Created(log) => *log,
         Logged::Replay { body, .. } => {
             let id = serde_json::from_str::<serde_json::Value>(&body)
