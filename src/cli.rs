@@ -50,6 +50,9 @@ pub enum Command {
         /// Folder holding the demo data set.
         #[arg(long, default_value = "data/demo")]
         data_dir: PathBuf,
+        /// ISO week to plan, e.g. 2026-W50 (default: next week).
+        #[arg(long)]
+        week: Option<String>,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
@@ -89,6 +92,10 @@ pub enum Command {
         /// Seed (default from config: planner.seed).
         #[arg(long)]
         seed: Option<u64>,
+        /// The week's share of team time per indicator in percent, e.g. kia=40,ktp_el=20
+        /// (default from config: planner.shares or planner.regions.CODE.shares; none).
+        #[arg(long, value_parser = crate::planner::week::parse_shares)]
+        shares: Option<std::collections::BTreeMap<String, f64>>,
         /// Print the stored plan as JSON.
         #[arg(long)]
         json: bool,
@@ -255,7 +262,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Demo { data_dir, json } => demo(&settings, &data_dir, json).await,
+        Command::Demo {
+            data_dir,
+            week,
+            json,
+        } => demo(&settings, &data_dir, week, json).await,
         Command::Priorities {
             region,
             week,
@@ -292,6 +303,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             week,
             time_limit,
             seed,
+            shares,
             json,
         } => {
             let region = RegionCode::parse(&region).map_err(anyhow::Error::msg)?;
@@ -302,6 +314,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 time_limit_s: time_limit,
                 seed,
                 sites: Vec::new(),
+                shares,
             };
             let id = crate::planning::plan_week(
                 &db,
@@ -694,6 +707,7 @@ pub const DEMO_FILES: &[(Dataset, &str)] = &[
     (Dataset::Regions, "batas_kecamatan.geojson"),
     (Dataset::Regions, "batas_desa_kelurahan.geojson"),
     (Dataset::Targets, "target_nasional.csv"),
+    (Dataset::Calendar, "kalender_sekolah_jember.csv"),
     (Dataset::Sites, "sekolah_jember_3509.csv"),
     (Dataset::Sites, "situs_sintetis_jember.csv"),
     (Dataset::Coverage, "cakupan_kecamatan_jember.csv"),
@@ -734,7 +748,28 @@ pub struct DemoEmails {
     pub outbox_dir: Option<String>,
 }
 
+/// `ikd 107, kia 17` with the Indonesian indicator names a coordinator reads.
+fn people_line(people: &std::collections::BTreeMap<String, f64>) -> String {
+    people
+        .iter()
+        .filter(|(_, n)| **n >= 0.5)
+        .map(|(k, n)| format!("{} {}", indicator_short(k), n.round()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn indicator_short(code: &str) -> &str {
+    match code {
+        "ktp_el" => "KTP-el",
+        "kia" => "KIA",
+        "akta_lahir" => "akta",
+        "ikd" => "IKD",
+        other => other,
+    }
+}
+
 pub fn print_plan(v: &crate::planning::PlanView) {
+    let t = &v.totals;
     println!(
         "Rencana #{} {} minggu {} (versi {}, {}): {} kunjungan, prioritas {:.1} dari batas atas {:.1} ({:.0}%), perjalanan {:.1} jam",
         v.id,
@@ -742,12 +777,53 @@ pub fn print_plan(v: &crate::planning::PlanView) {
         v.week,
         v.version,
         v.status,
-        v.totals.visits,
-        v.totals.priority_served,
-        v.totals.upper_bound,
-        v.totals.share_of_bound * 100.0,
-        v.totals.travel_s as f64 / 3600.0
+        t.visits,
+        t.priority_served,
+        t.upper_bound,
+        t.share_of_bound * 100.0,
+        t.travel_s as f64 / 3600.0
     );
+    let total: f64 = t.people.values().sum();
+    let pct = |n: f64| if total > 0.0 { 100.0 * n / total } else { 0.0 };
+    println!(
+        "Perkiraan orang terlayani: {}",
+        t.people
+            .iter()
+            .map(|(k, n)| format!("{} {:.0} ({:.0}%)", indicator_short(k), n, pct(*n)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "Kunjungan per jenis situs: {}",
+        t.visits_by_kind
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "Waktu tim di lokasi per layanan: {}{}",
+        t.share_by_indicator
+            .iter()
+            .map(|(k, p)| format!("{} {:.0}%", indicator_short(k), p))
+            .collect::<Vec<_>>()
+            .join(", "),
+        if t.target_shares.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (target: {})",
+                t.target_shares
+                    .iter()
+                    .map(|(k, p)| format!("{} {:.0}%", indicator_short(k), p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    for n in &v.notes {
+        println!("Catatan: {}", n.text_id);
+    }
     let mut team = String::new();
     for r in &v.routes {
         if r.team != team {
@@ -760,25 +836,64 @@ pub fn print_plan(v: &crate::planning::PlanView) {
             r.back_at,
             r.travel_s / 60
         );
+        let mut break_shown = false;
         for s in &r.stops {
+            // The break between stops (or inside a visit) where it falls.
+            if let Some(b) = &r.break_at
+                && !break_shown
+                && s.end.as_str() > b.start.as_str()
+            {
+                let inside = s.start.as_str() < b.start.as_str();
+                if !inside {
+                    println!("    {}-{}  ishoma", b.start, b.end);
+                    break_shown = true;
+                }
+            }
             let part = if s.parts > 1 {
                 format!(" (bagian {}/{})", s.part, s.parts)
             } else {
                 String::new()
             };
-            let people: Vec<String> = s
-                .people
-                .iter()
-                .map(|(k, n)| format!("{k} {n:.0}"))
-                .collect();
+            let mut marks = Vec::new();
+            if s.synthetic {
+                marks.push("situs sintetis");
+            }
+            if s.coord_quality == "centroid" {
+                marks.push("lokasi perkiraan");
+            }
+            if let Some(b) = &r.break_at
+                && s.start.as_str() < b.start.as_str()
+                && s.end.as_str() > b.start.as_str()
+            {
+                marks.push("termasuk ishoma");
+                break_shown = true;
+            }
+            let marks = if marks.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", marks.join(", "))
+            };
             println!(
-                "    {}-{}  {:<10} {}{}  [{}]",
+                "    {}-{}  {:<10} {}{}{}  [{}{}]",
                 s.start,
                 s.end,
                 s.kind,
                 s.name,
                 part,
-                people.join(", ")
+                marks,
+                if s.estimated { "perkiraan: " } else { "" },
+                people_line(&s.people)
+            );
+        }
+    }
+    if !v.remainders.is_empty() {
+        println!("\nSisa (situs yang dikunjungi tetapi belum selesai minggu ini):");
+        for r in &v.remainders {
+            println!(
+                "  {:<40} {} — {}",
+                r.name,
+                people_line(&r.people),
+                r.text_id
             );
         }
     }
@@ -812,7 +927,11 @@ pub fn print_ranking(r: &ranking::Ranking, lang: crate::priority::Language) {
 }
 
 /// Migrate, import the demo set and report. Shared by the CLI and the tests.
-pub async fn run_demo(settings: &Settings, data_dir: &Path) -> anyhow::Result<DemoReport> {
+pub async fn run_demo(
+    settings: &Settings,
+    data_dir: &Path,
+    week: Option<String>,
+) -> anyhow::Result<DemoReport> {
     let db = app::connect_and_migrate(settings).await?;
     let mut imports = Vec::new();
     for (dataset, name) in DEMO_FILES {
@@ -823,8 +942,10 @@ pub async fn run_demo(settings: &Settings, data_dir: &Path) -> anyhow::Result<De
     }
     let kab = RegionCode::parse(DEMO_KABUPATEN).expect("static code");
     let today = chrono::Utc::now().date_naive();
-    let year = chrono::Datelike::year(&today);
-    let week = crate::priority::next_week(today);
+    let week = week.unwrap_or_else(|| crate::priority::next_week(today));
+    let year = chrono::Datelike::year(
+        &crate::priority::parse_iso_week(&week).map_err(anyhow::Error::msg)?,
+    );
     let priorities = ranking::rank_region(&db, &settings.priority, &kab, &week, &[], 10)
         .await?
         .expect("the demo kabupaten was just imported");
@@ -833,6 +954,7 @@ pub async fn run_demo(settings: &Settings, data_dir: &Path) -> anyhow::Result<De
         time_limit_s: Some(settings.planner.time_limit_s.min(DEMO_PLAN_SECONDS)),
         seed: None,
         sites: Vec::new(),
+        shares: None,
     };
     let plan_id = crate::planning::plan_week(
         &db,
@@ -882,8 +1004,13 @@ pub async fn run_demo(settings: &Settings, data_dir: &Path) -> anyhow::Result<De
     })
 }
 
-async fn demo(settings: &Settings, data_dir: &Path, json: bool) -> anyhow::Result<()> {
-    let report = run_demo(settings, data_dir).await?;
+async fn demo(
+    settings: &Settings,
+    data_dir: &Path,
+    week: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let report = run_demo(settings, data_dir, week).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());

@@ -113,6 +113,10 @@ pub async fn import_bytes(
         (Dataset::Teams, _) => {
             apply::teams(db, import::parse_teams(data).map_err(invalid)?, progress).await
         }
+        (Dataset::Calendar, _) => {
+            let records = import::parse_calendar(data).map_err(invalid)?;
+            crate::store::calendar::import(db, records, progress).await
+        }
     };
     result.map_err(|e| match e {
         ApplyError::Problems(problems) => invalid(problems),

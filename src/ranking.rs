@@ -39,7 +39,7 @@ pub struct RankedSite {
 }
 
 /// The named factors; `score = Σ terms[i].value × recency × fairness`, and each
-/// `value = expected_people × gap_weight × indicator_weight × urgency × vulnerability`.
+/// `value = expected_people × value_per_person × indicator_weight × urgency × vulnerability`.
 #[derive(Debug, Serialize)]
 pub struct Factors {
     pub terms: Vec<Term>,
@@ -75,6 +75,11 @@ pub async fn rank_region(
     let ranked = priority::rank(&sites, &facts, params, start);
     let by_id: std::collections::HashMap<i64, &priority::Site> =
         sites.iter().map(|s| (s.id, s)).collect();
+    // The whole kabupaten/kota is scored together; the answer is the region's sites.
+    let ranked: Vec<Scored> = ranked
+        .into_iter()
+        .filter(|s| by_id[&s.site_id].region.is_within(region))
+        .collect();
     let sites_ranked = ranked.len();
     let matching: Vec<(usize, Scored)> = ranked
         .into_iter()

@@ -8,6 +8,7 @@ mod m20261122_000002_visit_outcomes;
 mod m20261122_000003_plans;
 mod m20261124_000004_outbox;
 mod m20261130_000005_accounts_logs;
+mod m20261203_000006_estimates_calendar;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_plans::Migration),
             Box::new(m20261124_000004_outbox::Migration),
             Box::new(m20261130_000005_accounts_logs::Migration),
+            Box::new(m20261203_000006_estimates_calendar::Migration),
         ]
     }
 }

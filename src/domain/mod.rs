@@ -1,11 +1,13 @@
 //! Pure domain types: no database, no HTTP. Parsing here is "parse, don't validate": a value of
 //! these types is known to be well-formed.
 
+pub mod calendar;
 pub mod coverage;
 pub mod geo;
 pub mod hours;
 pub mod region;
 pub mod site;
+pub mod words;
 
 pub use coverage::{Coverage, Indicator};
 pub use geo::Coordinate;

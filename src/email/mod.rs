@@ -177,41 +177,8 @@ pub fn diff(before: &[TeamDay], after: &[TeamDay]) -> Vec<Change> {
 // ---------------------------------------------------------------------------------------------
 // Words
 
-const MONTHS_ID: [&str; 12] = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-];
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 fn month(lang: Lang, d: NaiveDate) -> &'static str {
-    let i = d.month0() as usize;
-    match lang {
-        Lang::Id => MONTHS_ID[i],
-        Lang::En => MONTHS_EN[i],
-    }
+    crate::domain::words::month_name(d, lang == Lang::En)
 }
 
 fn weekday(lang: Lang, d: NaiveDate) -> &'static str {

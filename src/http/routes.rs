@@ -443,6 +443,8 @@ struct PlanRequest {
     /// Sites the coordinator wants considered even outside the top candidates.
     #[serde(default)]
     sites: Vec<i64>,
+    /// The week's share of team time per indicator, in percent (`{"kia": 40}`).
+    shares: Option<std::collections::BTreeMap<String, f64>>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -458,6 +460,8 @@ struct ReplanRequest {
     seed: Option<u64>,
     /// Days before this date count as worked (default: today in the region's time zone).
     as_of: Option<chrono::NaiveDate>,
+    /// Shares of team time per indicator (default: the re-planned plan's).
+    shares: Option<std::collections::BTreeMap<String, f64>>,
 }
 
 /// A JSON body. Read as bytes and rejected with our own error, so that a bad body on a path that
@@ -523,6 +527,7 @@ async fn create_plan(
         time_limit_s: body.time_limit_s,
         seed: body.seed,
         sites: body.sites,
+        shares: body.shares,
     };
     let id = planning::plan_week(&s.db, &s.priority, &s.planner, &region, &week, &options).await?;
     let view = planning::view(&s.db, id)
@@ -614,6 +619,7 @@ async fn replan(
         time_limit_s: body.time_limit_s,
         seed: body.seed,
         sites: Vec::new(),
+        shares: body.shares,
     };
     let (new_id, changes) =
         planning::replan(&s.db, &s.priority, &s.planner, id, as_of, &options).await?;

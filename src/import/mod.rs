@@ -45,6 +45,7 @@ pub enum Dataset {
     Targets,
     Teams,
     Visits,
+    Calendar,
 }
 
 impl Dataset {
@@ -56,6 +57,7 @@ impl Dataset {
             Dataset::Targets => "targets",
             Dataset::Teams => "teams",
             Dataset::Visits => "visits",
+            Dataset::Calendar => "calendar",
         }
     }
 }

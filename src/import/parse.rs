@@ -3,12 +3,15 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 
 use super::Problem;
+
+mod calendar;
 use crate::domain::coverage::check_figures;
 use crate::domain::geo::parse_degrees;
 use crate::domain::site::parse_capabilities;
 use crate::domain::{
     Capability, CoordQuality, Coordinate, RegionCode, RegionLevel, SiteKind, WeeklyHours,
 };
+pub use calendar::*;
 
 // ---------------------------------------------------------------------------------------------
 // A small CSV table reader that keeps line numbers and names columns in its errors.
@@ -192,6 +195,10 @@ fn parse_percent(s: &str) -> Result<f64, String> {
         return Err(format!("persentase harus 0..100, bukan {s}"));
     }
     Ok(v)
+}
+
+pub(super) fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("tanggal harus YYYY-MM-DD: {s:?}"))
 }
 
 fn parse_bool(s: &str) -> Result<bool, String> {
@@ -426,6 +433,12 @@ pub struct SiteRecord {
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
     pub active: bool,
+    /// Made up by a synthetic data layer (column `synthetic`), not a real place.
+    pub synthetic: bool,
+    /// The site's own count of people not yet served per indicator (`unrecorded_<indicator>`
+    /// columns: a school's list, a desa's register) and its date (`counts_as_of`).
+    pub counts: BTreeMap<String, i64>,
+    pub counts_as_of: Option<NaiveDate>,
 }
 
 /// Columns of the generic sites CSV (see README "Import formats").
@@ -484,6 +497,26 @@ fn parse_generic_sites(data: &[u8]) -> Result<Vec<SiteRecord>, Vec<Problem>> {
             .map(|c| (c.clone(), c.trim_start_matches("eligible_").to_string()))
             .collect()
     };
+    let count_columns: Vec<(String, String)> = {
+        let mut cols: Vec<&String> = table
+            .columns
+            .keys()
+            .filter(|c| c.starts_with("unrecorded_"))
+            .collect();
+        cols.sort();
+        cols.into_iter()
+            .map(|c| (c.clone(), c.trim_start_matches("unrecorded_").to_string()))
+            .collect()
+    };
+    let mut problems = Vec::new();
+    for (col, indicator) in indicator_columns.iter().chain(&count_columns) {
+        if let Err(e) = parse_indicator_code(indicator) {
+            problems.push(Problem::at(1, col, e));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     let rows = each_row(&table, |row| {
         let kind = row.parse("kind", SiteKind::parse);
         let external_id = row.required("external_id");
@@ -513,6 +546,23 @@ fn parse_generic_sites(data: &[u8]) -> Result<Vec<SiteRecord>, Vec<Problem>> {
         } else {
             true
         };
+        let mut counts = BTreeMap::new();
+        for (col, indicator) in &count_columns {
+            // An empty cell is "no count"; 0 is a count: nobody left.
+            if let Some(Some(n)) = row.parse_opt(col, parse_count) {
+                counts.insert(indicator.clone(), n);
+            }
+        }
+        let counts_as_of = if row.has("counts_as_of") {
+            row.parse_opt("counts_as_of", parse_date)?
+        } else {
+            None
+        };
+        let synthetic = if row.has("synthetic") {
+            row.parse_opt("synthetic", parse_bool)?.unwrap_or(false)
+        } else {
+            false
+        };
         let ownership = row.opt("ownership");
         Some(SiteRecord {
             line: row.line,
@@ -534,6 +584,9 @@ fn parse_generic_sites(data: &[u8]) -> Result<Vec<SiteRecord>, Vec<Problem>> {
             contact_email: row.opt("contact_email"),
             contact_phone: row.opt("contact_phone"),
             active,
+            synthetic,
+            counts,
+            counts_as_of,
         })
     })?;
     Ok(rows.into_iter().map(|(_, r)| r).collect())
@@ -628,6 +681,9 @@ fn parse_dapodik_sites(data: &[u8]) -> Result<Vec<SiteRecord>, Vec<Problem>> {
             contact_email: None,
             contact_phone: None,
             active: true,
+            synthetic: false,
+            counts: BTreeMap::new(),
+            counts_as_of: None,
         })
     })?;
     Ok(rows.into_iter().map(|(_, r)| r).collect())
@@ -669,10 +725,7 @@ pub fn parse_coverage(
         let indicator = row.parse("indicator", parse_indicator_code);
         let eligible = row.count("eligible");
         let holders = row.count("holders");
-        let as_of = row.parse("as_of", |s| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| format!("tanggal harus YYYY-MM-DD: {s:?}"))
-        });
+        let as_of = row.parse("as_of", parse_date);
         let source = row.required("source");
         let (eligible, holders) = (eligible?, holders?);
         if let Err(e) = check_figures(eligible, holders, allow_over_100) {
@@ -784,6 +837,9 @@ pub struct TeamRecord {
     pub base_name: String,
     pub base: Coordinate,
     pub kits: i32,
+    /// Laptop-and-printer sets and phones (optional columns `printers`, `phones`).
+    pub printers: Option<i32>,
+    pub phones: Option<i32>,
     pub capabilities: Vec<Capability>,
     pub working_hours: WeeklyHours,
     pub members: Vec<MemberRecord>,
@@ -825,6 +881,20 @@ pub fn parse_teams(data: &[u8]) -> Result<Vec<TeamRecord>, Vec<Problem>> {
             Ok(k) if (1..=20).contains(&k) => Ok(k),
             _ => Err(format!("jumlah alat rekam harus 1..20: {s:?}")),
         });
+        let equipment = |s: &str| match s.parse::<i32>() {
+            Ok(k) if (1..=20).contains(&k) => Ok(k),
+            _ => Err(format!("jumlah harus 1..20: {s:?}")),
+        };
+        let printers = if row.has("printers") {
+            row.parse_opt("printers", equipment)
+        } else {
+            Some(None)
+        };
+        let phones = if row.has("phones") {
+            row.parse_opt("phones", equipment)
+        } else {
+            Some(None)
+        };
         let capabilities = row.parse("capabilities", parse_capabilities);
         let hours = row.parse("working_hours", WeeklyHours::parse);
         let member_name = row.required("member_name");
@@ -855,6 +925,8 @@ pub fn parse_teams(data: &[u8]) -> Result<Vec<TeamRecord>, Vec<Problem>> {
             base_name: base_name?,
             base: base?,
             kits: kits?,
+            printers: printers?,
+            phones: phones?,
             capabilities: capabilities?,
             working_hours: hours?,
             members: vec![MemberRecord {
@@ -875,6 +947,8 @@ pub fn parse_teams(data: &[u8]) -> Result<Vec<TeamRecord>, Vec<Problem>> {
                     && team.base_name == rec.base_name
                     && team.base == rec.base
                     && team.kits == rec.kits
+                    && team.printers == rec.printers
+                    && team.phones == rec.phones
                     && team.capabilities == rec.capabilities
                     && team.working_hours == rec.working_hours;
                 if !same {

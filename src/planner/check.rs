@@ -94,7 +94,13 @@ pub fn evaluate(inst: &Instance, problem: &Problem, plan: &Plan) -> Evaluation {
             let leg = problem.t(node, next);
             travel += u64::from(leg);
             let arrive = clock + leg;
-            let service = (site.service_min * 60.0).round() as u32;
+            let minutes = site
+                .service_by_team
+                .as_ref()
+                .and_then(|m| m.get(&route.team))
+                .copied()
+                .unwrap_or(site.service_min);
+            let service = (minutes * 60.0).round() as u32;
             let windows: Vec<(u32, u32)> = match &site.windows {
                 None => vec![(start, end)],
                 Some(w) if w.is_empty() => vec![(start, end)],
@@ -135,6 +141,20 @@ pub fn evaluate(inst: &Instance, problem: &Problem, plan: &Plan) -> Evaluation {
             ));
         }
     }
+    check_groups(inst, &served_on, &mut errors);
+    // Alternatives of one visit: at most one served.
+    let mut chosen: HashMap<&str, &str> = HashMap::new();
+    for (si, site) in inst.sites.iter().enumerate() {
+        if let Some(c) = &site.choice
+            && served_on.contains_key(&si)
+            && let Some(other) = chosen.insert(c.as_str(), site.id.as_str())
+        {
+            errors.push(format!(
+                "{} and {} are alternatives of one visit: both served",
+                other, site.id
+            ));
+        }
+    }
     for (si, site) in inst.sites.iter().enumerate() {
         if let Some(pin) = &site.pin
             && served_on.get(&si) != Some(&(pin.team.as_str(), pin.day.as_str()))
@@ -151,6 +171,63 @@ pub fn evaluate(inst: &Instance, problem: &Problem, plan: &Plan) -> Evaluation {
         visits,
         feasible: errors.is_empty(),
         errors,
+    }
+}
+
+/// Multi-day visits: a group's parts are served all or none, by one team, on that team's
+/// consecutive working days (its days in date order) in ascending part order.
+fn check_groups(
+    inst: &Instance,
+    served_on: &HashMap<usize, (&str, &str)>,
+    errors: &mut Vec<String>,
+) {
+    let mut groups: std::collections::BTreeMap<&str, Vec<(u32, usize)>> = Default::default();
+    for (si, site) in inst.sites.iter().enumerate() {
+        if let Some(g) = &site.group {
+            groups.entry(g.id.as_str()).or_default().push((g.part, si));
+        }
+    }
+    for (id, mut parts) in groups {
+        if parts.len() < 2 {
+            continue;
+        }
+        parts.sort_unstable();
+        let at: Vec<Option<(&str, &str)>> = parts
+            .iter()
+            .map(|(_, si)| served_on.get(si).copied())
+            .collect();
+        if at.iter().all(Option::is_none) {
+            continue;
+        }
+        if at.iter().any(Option::is_none) {
+            errors.push(format!("group {id}: only some of its parts are served"));
+            continue;
+        }
+        let at: Vec<(&str, &str)> = at.into_iter().flatten().collect();
+        let team = at[0].0;
+        if at.iter().any(|(t, _)| *t != team) {
+            errors.push(format!(
+                "group {id}: its parts are served by different teams"
+            ));
+            continue;
+        }
+        let Some(t) = inst.teams.iter().find(|t| t.id == team) else {
+            continue;
+        };
+        let mut days: Vec<&str> = t.days.iter().map(|d| d.day.as_str()).collect();
+        days.sort_unstable();
+        let index: Vec<Option<usize>> = at
+            .iter()
+            .map(|(_, d)| days.iter().position(|x| x == d))
+            .collect();
+        if index
+            .windows(2)
+            .any(|w| !matches!((w[0], w[1]), (Some(a), Some(b)) if b == a + 1))
+        {
+            errors.push(format!(
+                "group {id}: its parts are not on consecutive working days of team {team} in order"
+            ));
+        }
     }
 }
 
@@ -175,7 +252,7 @@ pub fn upper_bound(p: &Problem) -> f64 {
                 .map(|o| p.t(p.site_node(o), node))
                 .min()
                 .unwrap_or(u32::MAX);
-            let weight = f64::from(p.service[s] + from_bases.min(from_sites));
+            let weight = f64::from(p.min_service[s] + from_bases.min(from_sites));
             (p.prize[s] as f64 / 1000.0, weight)
         })
         .collect();

@@ -67,6 +67,25 @@ pub struct InstanceSite {
     /// counts as a change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<TeamDayRef>,
+    /// jemput extension: service minutes for the teams named here (their own kits, printers and
+    /// phones); other teams take `service_min`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_by_team: Option<std::collections::BTreeMap<String, f64>>,
+    /// jemput extension: one part of a visit that needs several days. The parts of a group are
+    /// served all or none, by one team, on that team's consecutive working days in part order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupRef>,
+    /// jemput extension: alternatives of one visit (e.g. sessions of different lengths at a
+    /// village office) share a choice id; at most one of them is served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<String>,
+}
+
+/// A part of a multi-day visit: the group's id and this part's number (ascending = day order).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct GroupRef {
+    pub id: String,
+    pub part: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -119,7 +138,10 @@ pub struct Problem {
     pub name: String,
     pub team_ids: Vec<String>,
     pub site_ids: Vec<String>,
-    pub service: Vec<u32>,
+    /// Service seconds per (site, team), row-major by site.
+    service: Vec<u32>,
+    /// Per site, the shortest service of any team (for bounds and densities).
+    pub min_service: Vec<u32>,
     /// Prize in thousandths of a priority point.
     pub prize: Vec<i64>,
     pub routes: Vec<RouteSpec>,
@@ -140,6 +162,18 @@ pub struct Problem {
     pub previous_seq: Vec<u32>,
     /// Whether any site has a previous route: then changes are counted.
     pub replanning: bool,
+    /// Per site, the index of its group in `groups` (multi-day visits).
+    pub group_of: Vec<Option<u32>>,
+    /// Per group, its sites in part order.
+    pub groups: Vec<Vec<usize>>,
+    /// Per site, the index of its choice in `choices`: at most one site of a choice is served.
+    pub choice_of: Vec<Option<u32>>,
+    pub choices: Vec<Vec<usize>>,
+    /// Per route, the same team's next and previous working day (the team's days in date order).
+    pub next_route: Vec<Option<usize>>,
+    pub prev_route: Vec<Option<usize>>,
+    /// `0..n_sites`, so that a single site can be lent out as a one-element unit.
+    identity: Vec<usize>,
 }
 
 /// Travel seconds between points, as a full matrix. Haversine × road factor ÷ speed is the one
@@ -303,11 +337,50 @@ impl Problem {
                 )));
             }
         }
-        let service: Vec<u32> = inst
-            .sites
-            .iter()
-            .map(|s| (s.service_min * 60.0).round() as u32)
+        let mut service = Vec::with_capacity(inst.sites.len() * n_teams);
+        for s in &inst.sites {
+            if let Some(by_team) = &s.service_by_team {
+                for (team, min) in by_team {
+                    if !(min.is_finite() && *min >= 0.0) {
+                        return Err(bad(format!("situs {}: service_by_team harus ≥ 0", s.id)));
+                    }
+                    if !inst.teams.iter().any(|t| &t.id == team) {
+                        return Err(bad(format!(
+                            "situs {}: service_by_team menyebut tim {team} yang tidak ada",
+                            s.id
+                        )));
+                    }
+                }
+            }
+            for t in &inst.teams {
+                let minutes = s
+                    .service_by_team
+                    .as_ref()
+                    .and_then(|m| m.get(&t.id))
+                    .copied()
+                    .unwrap_or(s.service_min);
+                service.push((minutes * 60.0).round() as u32);
+            }
+        }
+        let min_service: Vec<u32> = (0..inst.sites.len())
+            .map(|i| {
+                service[i * n_teams..(i + 1) * n_teams]
+                    .iter()
+                    .copied()
+                    .min()
+                    .unwrap_or(0)
+            })
             .collect();
+        let (group_of, groups) = groups_of(inst).map_err(bad)?;
+        let (choice_of, choices) = choices_of(inst);
+        if let Some(i) =
+            (0..inst.sites.len()).find(|&i| group_of[i].is_some() && choice_of[i].is_some())
+        {
+            return Err(bad(format!(
+                "situs {}: bagian grup tidak bisa menjadi pilihan",
+                inst.sites[i].id
+            )));
+        }
         let prize: Vec<i64> = inst
             .sites
             .iter()
@@ -354,21 +427,22 @@ impl Problem {
                 }
                 let to = matrix[route.base * n_nodes + node];
                 let back = matrix[node * n_nodes + route.base];
+                let service_here = service[i * n_teams + route.team];
                 let lo_bound = route.start + to;
-                let Some(hi_bound) = route.end.checked_sub(service[i] + back) else {
+                let Some(hi_bound) = route.end.checked_sub(service_here + back) else {
                     continue;
                 };
                 let mut w: Vec<(u32, u32)> = match &site.windows {
-                    None => vec![(route.start, route.end.saturating_sub(service[i]))],
+                    None => vec![(route.start, route.end.saturating_sub(service_here))],
                     Some(list) if list.is_empty() => {
-                        vec![(route.start, route.end.saturating_sub(service[i]))]
+                        vec![(route.start, route.end.saturating_sub(service_here))]
                     }
                     Some(list) => {
                         let mut out = Vec::new();
                         for win in list.iter().filter(|w| w.day == route.day) {
                             let open = parse_hms(&win.open).map_err(bad)?;
                             let close = parse_hms(&win.close).map_err(bad)?;
-                            if let Some(latest) = close.checked_sub(service[i]) {
+                            if let Some(latest) = close.checked_sub(service_here) {
                                 out.push((open, latest));
                             }
                         }
@@ -395,11 +469,25 @@ impl Problem {
                 }
             }
         }
+        // Each team's working days in date order: a multi-day visit's parts go on neighbours.
+        let mut next_route = vec![None; routes.len()];
+        let mut prev_route = vec![None; routes.len()];
+        for team in 0..n_teams {
+            let mut days: Vec<usize> = (0..routes.len())
+                .filter(|&r| routes[r].team == team)
+                .collect();
+            days.sort_by(|&a, &b| routes[a].day.cmp(&routes[b].day));
+            for w in days.windows(2) {
+                next_route[w[0]] = Some(w[1]);
+                prev_route[w[1]] = Some(w[0]);
+            }
+        }
         Ok(Problem {
             name: inst.name.clone(),
             team_ids: inst.teams.iter().map(|t| t.id.clone()).collect(),
             site_ids: inst.sites.iter().map(|s| s.id.clone()).collect(),
             service,
+            min_service,
             prize,
             routes,
             n_nodes,
@@ -416,7 +504,41 @@ impl Problem {
                 .collect(),
             pinned,
             previous,
+            group_of,
+            groups,
+            choice_of,
+            choices,
+            next_route,
+            prev_route,
+            identity: (0..n_sites).collect(),
         })
+    }
+
+    /// Service seconds of `site` when `route`'s team serves it.
+    #[inline]
+    pub fn service(&self, site: usize, route: usize) -> u32 {
+        self.service[site * self.n_teams + self.routes[route].team]
+    }
+
+    /// The sites that are planned or left out together with `site`: its group's parts, or itself.
+    pub fn unit(&self, site: usize) -> &[usize] {
+        match self.group_of[site] {
+            Some(g) => &self.groups[g as usize],
+            None => std::slice::from_ref(&self.identity[site]),
+        }
+    }
+
+    /// `route` moved `steps` working days along its team's days (negative: earlier).
+    pub fn route_after(&self, route: usize, steps: isize) -> Option<usize> {
+        let mut r = route;
+        for _ in 0..steps.unsigned_abs() {
+            r = if steps > 0 {
+                self.next_route[r]?
+            } else {
+                self.prev_route[r]?
+            };
+        }
+        Some(r)
     }
 
     pub fn n_sites(&self) -> usize {
@@ -438,6 +560,55 @@ impl Problem {
     pub fn windows(&self, site: usize, route: usize) -> &[(u32, u32)] {
         &self.windows[self.window_index[site * self.routes.len() + route] as usize]
     }
+}
+
+/// Per site the index of its set (or none), and per set its sites.
+type Sets = (Vec<Option<u32>>, Vec<Vec<usize>>);
+
+/// Groups of the instance: per site its group index, per group its sites in part order. Part
+/// numbers of a group must be distinct; a group of one part is an ordinary site.
+fn groups_of(inst: &Instance) -> Result<Sets, String> {
+    let mut by_id: std::collections::BTreeMap<&str, Vec<(u32, usize)>> = Default::default();
+    for (i, s) in inst.sites.iter().enumerate() {
+        if let Some(g) = &s.group {
+            by_id.entry(g.id.as_str()).or_default().push((g.part, i));
+        }
+    }
+    let mut group_of = vec![None; inst.sites.len()];
+    let mut groups = Vec::new();
+    for (id, mut parts) in by_id {
+        parts.sort_unstable();
+        if parts.windows(2).any(|w| w[0].0 == w[1].0) {
+            return Err(format!("grup {id}: nomor bagian ganda"));
+        }
+        if parts.len() < 2 {
+            continue;
+        }
+        for &(_, i) in &parts {
+            group_of[i] = Some(groups.len() as u32);
+        }
+        groups.push(parts.into_iter().map(|(_, i)| i).collect());
+    }
+    Ok((group_of, groups))
+}
+
+/// Choices of the instance: per site its choice index, per choice its sites (of two or more).
+fn choices_of(inst: &Instance) -> Sets {
+    let mut by_id: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (i, s) in inst.sites.iter().enumerate() {
+        if let Some(c) = &s.choice {
+            by_id.entry(c.as_str()).or_default().push(i);
+        }
+    }
+    let mut choice_of = vec![None; inst.sites.len()];
+    let mut choices = Vec::new();
+    for members in by_id.into_values().filter(|m| m.len() > 1) {
+        for &i in &members {
+            choice_of[i] = Some(choices.len() as u32);
+        }
+        choices.push(members);
+    }
+    (choice_of, choices)
 }
 
 /// The earliest start at or after `t` inside `w`.

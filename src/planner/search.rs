@@ -95,6 +95,9 @@ impl Rng {
     }
 }
 
+/// Where one site goes: (site, route, position in the route).
+type Placement = (usize, usize, usize);
+
 #[derive(Clone, Default)]
 struct Route {
     stops: Vec<usize>,
@@ -155,7 +158,7 @@ impl Sol {
                 return false;
             };
             route.start.push(st);
-            dep = st + p.service[s];
+            dep = st + p.service(s, r);
             prev = node;
         }
         let back = p.t(prev, spec.base);
@@ -168,7 +171,7 @@ impl Sol {
         for k in (0..stops.len()).rev() {
             let s = stops[k];
             let node = p.site_node(s);
-            let Some(bound) = latest_next.checked_sub(p.t(node, next) + p.service[s]) else {
+            let Some(bound) = latest_next.checked_sub(p.t(node, next) + p.service(s, r)) else {
                 return false;
             };
             let Some(l) = last_fit(bound, p.windows(s, r)) else {
@@ -216,7 +219,7 @@ impl Sol {
                 (spec.base, spec.start)
             } else {
                 let s = route.stops[pos - 1];
-                (p.site_node(s), route.start[pos - 1] + p.service[s])
+                (p.site_node(s), route.start[pos - 1] + p.service(s, r))
             };
             let (next, latest_next) = if pos == n {
                 (spec.base, spec.end)
@@ -228,7 +231,7 @@ impl Sol {
                 continue;
             };
             let from = p.t(node, next);
-            if st + p.service[site] + from > latest_next {
+            if st + p.service(site, r) + from > latest_next {
                 continue;
             }
             let delta = (to + from).saturating_sub(p.t(prev, next));
@@ -290,6 +293,120 @@ impl Sol {
         true
     }
 
+    /// Whether another alternative of `site`'s visit is served (then `site` may not be).
+    #[inline]
+    fn taken(&self, p: &Problem, site: usize) -> bool {
+        p.choice_of[site].is_some_and(|c| {
+            p.choices[c as usize]
+                .iter()
+                .any(|&x| x != site && self.route_of[x].is_some())
+        })
+    }
+
+    /// Remove `site` and, for a part of a multi-day visit, every other part (all or none), pushing
+    /// what was removed onto `out`. Refused for anything pinned or when a shorter route would be
+    /// infeasible.
+    fn remove_unit(&mut self, p: &Problem, site: usize, out: &mut Vec<usize>) -> bool {
+        let unit = p.unit(site);
+        if unit.len() == 1 {
+            let ok = self.remove(p, site);
+            if ok {
+                out.push(site);
+            }
+            return ok;
+        }
+        if unit
+            .iter()
+            .any(|&s| p.pinned[s].is_some() || self.route_of[s].is_none())
+        {
+            return false;
+        }
+        // The parts are on different routes (different days): check every shorter route first.
+        let mut rebuilt = Vec::with_capacity(unit.len());
+        for &s in unit {
+            let r = self.route_of[s].expect("checked above") as usize;
+            let mut stops = self.routes[r].stops.clone();
+            stops.retain(|&x| x != s);
+            let mut scratch = Route::default();
+            if !Self::schedule(p, r, &stops, &mut scratch) {
+                return false;
+            }
+            scratch.stops = stops;
+            rebuilt.push((s, r, scratch));
+        }
+        for (s, r, scratch) in rebuilt {
+            self.travel = self.travel - self.routes[r].travel + scratch.travel;
+            self.routes[r] = scratch;
+            self.changes += change_of(p, s, None) - change_of(p, s, self.route_of[s]);
+            self.route_of[s] = None;
+            self.prize -= p.prize[s];
+            out.push(s);
+        }
+        true
+    }
+
+    /// The cheapest placement of group `g`: part i on the i-th working day of one team from a
+    /// start day, each at its cheapest position. (site, route, position) per part, and the added
+    /// travel.
+    fn best_group_insertion(
+        &self,
+        p: &Problem,
+        g: usize,
+        ticks: &mut u64,
+    ) -> Option<(Vec<Placement>, u64)> {
+        let parts = &p.groups[g];
+        let mut best: Option<(Vec<Placement>, u64)> = None;
+        'start: for &r0 in &p.eligible[parts[0]] {
+            let mut at = Vec::with_capacity(parts.len());
+            let mut delta = 0u64;
+            let mut r = r0;
+            for (i, &s) in parts.iter().enumerate() {
+                if i > 0 {
+                    match p.next_route[r] {
+                        Some(next) => r = next,
+                        None => continue 'start,
+                    }
+                }
+                match self.best_in_route(p, s, r, ticks) {
+                    Some((pos, d)) => {
+                        at.push((s, r, pos));
+                        delta += u64::from(d);
+                    }
+                    None => continue 'start,
+                }
+            }
+            if best.as_ref().is_none_or(|(_, bd)| delta < *bd) {
+                best = Some((at, delta));
+            }
+        }
+        best
+    }
+
+    /// Insert `site` (a whole group for a part of one) at its cheapest feasible place, if any.
+    fn insert_unit(&mut self, p: &Problem, site: usize, ticks: &mut u64) -> bool {
+        if self.taken(p, site) {
+            return false;
+        }
+        match p.group_of[site] {
+            None => match self.best_insertion(p, site, ticks) {
+                Some((r, pos, _)) => {
+                    self.insert(p, site, r, pos);
+                    true
+                }
+                None => false,
+            },
+            Some(g) => match self.best_group_insertion(p, g as usize, ticks) {
+                Some((at, _)) => {
+                    for (s, r, pos) in at {
+                        self.insert(p, s, r, pos);
+                    }
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
     /// Put `site` into route `r` with every order of the route's stops tried (routes of up to
     /// six stops, as `resequence`); for pins that the cheapest position alone cannot fit.
     fn insert_by_enumeration(
@@ -334,6 +451,18 @@ impl Sol {
             self.refresh(p, r);
         }
         found
+    }
+
+    /// Put `site` on route `r`: at its cheapest position, or else with the route's stops
+    /// reordered (for pins that the cheapest position alone cannot fit).
+    fn place_on(&mut self, p: &Problem, site: usize, r: usize, ticks: &mut u64) -> bool {
+        match self.best_in_route(p, site, r, ticks) {
+            Some((pos, _)) => {
+                self.insert(p, site, r, pos);
+                true
+            }
+            None => self.insert_by_enumeration(p, site, r, ticks),
+        }
     }
 
     /// Try every order of a short route and keep the feasible one with the least travel.
@@ -385,7 +514,7 @@ impl Sol {
                 let node = p.site_node(s);
                 let arrive = dep + p.t(prev, node);
                 let start = route.start[k];
-                dep = start + p.service[s];
+                dep = start + p.service(s, r);
                 stops.push(PlanStop {
                     site: p.site_ids[s].clone(),
                     arrive: format_hms(arrive),
@@ -414,26 +543,55 @@ fn place_fixed(p: &Problem, ticks: &mut u64) -> (Sol, Vec<usize>) {
         .filter(|&s| p.pinned[s].is_some())
         .collect();
     order.sort_by(|&a, &b| p.prize[b].cmp(&p.prize[a]).then(a.cmp(&b)));
+    let mut groups_done = vec![false; p.groups.len()];
     for s in order {
-        let r = p.pinned[s].expect("filtered on pins");
-        if !p.eligible[s].contains(&r) {
-            conflicts.push(s);
-            continue;
-        }
-        match sol.best_in_route(p, s, r, ticks) {
-            Some((pos, _)) => sol.insert(p, s, r, pos),
-            None => {
-                if !sol.insert_by_enumeration(p, s, r, ticks) {
-                    conflicts.push(s);
+        if let Some(g) = p.group_of[s] {
+            // A pinned part places its whole group: the other parts on the team's neighbouring
+            // working days. All parts fit, or all are conflicts.
+            let g = g as usize;
+            if std::mem::replace(&mut groups_done[g], true) {
+                continue;
+            }
+            let parts = &p.groups[g];
+            let anchor = parts.iter().position(|&x| x == s).expect("a member");
+            let pinned_at = p.pinned[s].expect("filtered on pins");
+            let snapshot = sol.clone();
+            let mut ok = true;
+            for (i, &part) in parts.iter().enumerate() {
+                let placed = p
+                    .route_after(pinned_at, i as isize - anchor as isize)
+                    .filter(|&r| p.eligible[part].contains(&r))
+                    .is_some_and(|r| sol.place_on(p, part, r, ticks));
+                if !placed {
+                    ok = false;
+                    break;
                 }
             }
+            if !ok {
+                sol = snapshot;
+                conflicts.extend(parts.iter().filter(|&&x| p.pinned[x].is_some()));
+            }
+            continue;
+        }
+        let r = p.pinned[s].expect("filtered on pins");
+        if sol.taken(p, s) || !(p.eligible[s].contains(&r) && sol.place_on(p, s, r, ticks)) {
+            conflicts.push(s);
         }
     }
     // The previous plan's routes in their old order where that order still works; otherwise
     // each visit at its cheapest place in its old route.
     let mut warm: Vec<usize> = (0..p.n_sites())
         .filter(|&s| {
-            p.pinned[s].is_none() && p.previous[s].is_some_and(|r| p.eligible[s].contains(&r))
+            p.pinned[s].is_none()
+                && p.group_of[s].is_none()
+                && !sol.taken(p, s)
+                && p.previous[s].is_some_and(|r| p.eligible[s].contains(&r))
+                // Of a visit's alternatives, only the first with a previous route starts warm.
+                && !p.choice_of[s].is_some_and(|c| {
+                    p.choices[c as usize]
+                        .iter()
+                        .any(|&x| x < s && p.previous[x].is_some())
+                })
         })
         .collect();
     warm.sort_by_key(|&s| (p.previous[s], p.previous_seq[s], s));
@@ -460,6 +618,33 @@ fn place_fixed(p: &Problem, ticks: &mut u64) -> (Sol, Vec<usize>) {
             }
         }
     }
+    // Multi-day visits go back on their old days when all their parts still fit there.
+    for (g, parts) in p.groups.iter().enumerate() {
+        if groups_done[g] || parts.iter().any(|&x| sol.route_of[x].is_some()) {
+            continue;
+        }
+        let Some(first) = p.previous[parts[0]] else {
+            continue;
+        };
+        let same_days = parts.iter().enumerate().all(|(i, &x)| {
+            p.previous[x].is_some() && p.previous[x] == p.route_after(first, i as isize)
+        });
+        if !same_days {
+            continue;
+        }
+        let snapshot = sol.clone();
+        for &x in parts {
+            let r = p.previous[x].expect("checked above");
+            *ticks += 1;
+            match sol.best_in_route(p, x, r, ticks) {
+                Some((pos, _)) => sol.insert(p, x, r, pos),
+                None => {
+                    sol = snapshot;
+                    break;
+                }
+            }
+        }
+    }
     (sol, conflicts)
 }
 
@@ -478,23 +663,77 @@ fn construct(p: &Problem, mut sol: Sol, ticks: &mut u64) -> Sol {
         }
     }
     loop {
+        // (density, site, route, position); for a group: its first part and start route.
         let mut best: Option<(f64, usize, usize, usize)> = None;
         for &s in &open {
-            for &r in &p.eligible[s] {
-                if let Some((pos, delta)) = cache[s * n_routes + r] {
-                    let density = p.prize[s] as f64 / f64::from(delta + p.service[s] + 1);
-                    if best.is_none_or(|(d, bs, _, _)| density > d || (density == d && s < bs)) {
-                        best = Some((density, s, r, pos));
+            let Some(g) = p.group_of[s] else {
+                if sol.taken(p, s) {
+                    continue;
+                }
+                for &r in &p.eligible[s] {
+                    if let Some((pos, delta)) = cache[s * n_routes + r] {
+                        let density = p.prize[s] as f64 / f64::from(delta + p.service(s, r) + 1);
+                        if best.is_none_or(|(d, bs, _, _)| density > d || (density == d && s < bs))
+                        {
+                            best = Some((density, s, r, pos));
+                        }
                     }
+                }
+                continue;
+            };
+            let parts = &p.groups[g as usize];
+            if parts[0] != s {
+                continue;
+            }
+            'start: for &r0 in &p.eligible[s] {
+                let mut route = r0;
+                let (mut prize, mut cost) = (0i64, 1u64);
+                for (i, &x) in parts.iter().enumerate() {
+                    if i > 0 {
+                        match p.next_route[route] {
+                            Some(next) => route = next,
+                            None => continue 'start,
+                        }
+                    }
+                    let Some((_, delta)) = cache[x * n_routes + route] else {
+                        continue 'start;
+                    };
+                    prize += p.prize[x];
+                    cost += u64::from(delta + p.service(x, route));
+                }
+                let density = prize as f64 / cost as f64;
+                if best.is_none_or(|(d, bs, _, _)| density > d || (density == d && s < bs)) {
+                    best = Some((density, s, r0, 0));
                 }
             }
         }
         let Some((_, s, r, pos)) = best else { break };
-        sol.insert(p, s, r, pos);
-        open.retain(|&x| x != s);
-        for &o in &open {
-            if !p.windows(o, r).is_empty() {
-                cache[o * n_routes + r] = sol.best_in_route(p, o, r, ticks);
+        let mut touched = Vec::with_capacity(1);
+        match p.group_of[s] {
+            None => {
+                sol.insert(p, s, r, pos);
+                touched.push(r);
+                open.retain(|&x| x != s && !sol.taken(p, x));
+            }
+            Some(g) => {
+                let parts = &p.groups[g as usize];
+                let mut route = r;
+                for (i, &x) in parts.iter().enumerate() {
+                    if i > 0 {
+                        route = p.next_route[route].expect("a complete chain");
+                    }
+                    let (at, _) = cache[x * n_routes + route].expect("a complete chain");
+                    sol.insert(p, x, route, at);
+                    touched.push(route);
+                }
+                open.retain(|x| !parts.contains(x));
+            }
+        }
+        for r in touched {
+            for &o in &open {
+                if !p.windows(o, r).is_empty() {
+                    cache[o * n_routes + r] = sol.best_in_route(p, o, r, ticks);
+                }
             }
         }
     }
@@ -611,8 +850,8 @@ impl Worker {
                     if removed.len() >= k {
                         break;
                     }
-                    if cand.route_of[s].is_some() && cand.remove(p, s) {
-                        removed.push(s);
+                    if cand.route_of[s].is_some() {
+                        cand.remove_unit(p, s, &mut removed);
                     }
                 }
             }
@@ -622,8 +861,8 @@ impl Worker {
                     .collect();
                 let r = nonempty[rng.below(nonempty.len())];
                 for s in cand.routes[r].stops.clone() {
-                    if cand.remove(p, s) {
-                        removed.push(s);
+                    if cand.route_of[s].is_some() {
+                        cand.remove_unit(p, s, &mut removed);
                     }
                 }
             }
@@ -631,8 +870,8 @@ impl Worker {
                 let k = 1 + rng.below(4);
                 for _ in 0..k {
                     let s = served[rng.below(served.len())];
-                    if cand.route_of[s].is_some() && cand.remove(p, s) {
-                        removed.push(s);
+                    if cand.route_of[s].is_some() {
+                        cand.remove_unit(p, s, &mut removed);
                     }
                 }
             }
@@ -663,6 +902,10 @@ impl Worker {
                 .filter(|&x| cand.route_of[x].is_none())
                 .take(pool_sample),
         );
+        // A part of a multi-day visit stands for its whole group, through its first part.
+        for s in candidates.iter_mut() {
+            *s = p.unit(*s)[0];
+        }
         candidates.sort_unstable();
         candidates.dedup();
         candidates.retain(|&s| !p.eligible[s].is_empty() && p.prize[s] > 0);
@@ -681,9 +924,7 @@ impl Worker {
             if cand.route_of[s].is_some() || rng.chance(0.02) {
                 continue;
             }
-            if let Some((r, pos, _)) = cand.best_insertion(p, s, &mut self.ticks) {
-                cand.insert(p, s, r, pos);
-            }
+            cand.insert_unit(p, s, &mut self.ticks);
         }
     }
 }
@@ -713,7 +954,7 @@ pub fn solve(p: &Problem, options: &Options) -> Outcome {
                 .map(|&r| 2 * p.t(p.routes[r].base, p.site_node(s)))
                 .min()
                 .unwrap_or(0);
-            p.prize[s] as f64 / f64::from(p.service[s] + trip + 1)
+            p.prize[s] as f64 / f64::from(p.min_service[s] + trip + 1)
         })
         .collect();
     let mut pool: Vec<usize> = (0..p.n_sites())
@@ -787,7 +1028,17 @@ pub fn solve(p: &Problem, options: &Options) -> Outcome {
             b
         }
     });
-    let best = &team[lead].best;
+    // A last pass adds every unit that still fits as it is (the search's random skips can leave
+    // one out), so that "crowded out" is true of everything left unserved.
+    let mut best = team[lead].best.clone();
+    let mut last_pass_ticks = 0;
+    for &s in &shared.pool {
+        let first = p.unit(s)[0];
+        if best.route_of[first].is_none() {
+            best.insert_unit(p, first, &mut last_pass_ticks);
+        }
+    }
+    let best = &best;
     let plan = best.to_plan(p);
     let bound = upper_bound(p);
     let prize = best.prize as f64 / 1000.0;
@@ -810,17 +1061,29 @@ pub fn solve(p: &Problem, options: &Options) -> Outcome {
     }
 }
 
-/// Why a site with a positive prize is not in the plan.
+/// Why a site with a positive prize is not in the plan. Every reason is established with the
+/// planner's own checker ([`super::evaluate`]) on one-site plans, so it is true when reported.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Why {
-    /// Open on no day and hour any allowed team works.
+    /// Not open on any day and hour an allowed team can be there this week.
     NoWindow,
-    /// Open when a team works, but base → site → base does not fit in any such day.
-    TooFar,
-    /// It fits an empty day, but every day is full: the cheapest single visit it could replace
-    /// has this priority (`None`: it would need more than one visit removed).
+    /// Base → site → base, with no time spent at the site, fits in no working day of an allowed
+    /// team: the shortest round trip takes `round_trip_min`.
+    TooFar { round_trip_min: u32 },
+    /// The round trip fits and the site is open when a team can be there, but the visit
+    /// (`service_min` with the fastest allowed team) is longer than the longest time a team can
+    /// spend inside one opening window after travelling there and before travelling back
+    /// (`window_min`).
+    NeedsMoreTime { service_min: u32, window_min: u32 },
+    /// Each part of a multi-day visit fits a day on its own, but no team has `parts`
+    /// consecutive working days on which all of them fit.
+    NoConsecutiveDays { parts: u32 },
+    /// It fits an empty day, but no day has room for it in this plan: the cheapest single visit
+    /// it could replace has this priority (`None`: no single visit's removal makes room).
     CrowdedOut { displaced_priority: Option<f64> },
+    /// It still fits a day of this plan as it is: the search left it out.
+    Overlooked,
 }
 
 /// Rebuild the search state of a plan (ids as in the instance).
@@ -858,7 +1121,174 @@ fn sol_from_plan(p: &Problem, plan: &Plan) -> Option<Sol> {
     Some(sol)
 }
 
-/// Explain each of `sites` (instance indices) that the plan leaves out.
+/// What a one-route check changes about a site before running the checker.
+#[derive(Clone, Copy, PartialEq)]
+enum Trial {
+    /// No time at the site and no opening hours: only the round trip counts.
+    RoundTrip,
+    /// No time at the site, opening hours kept: can a team be there while it is open?
+    Reach,
+    /// The site as it is.
+    AsIs,
+}
+
+/// Does the checker accept a plan of one route `(team, day)` visiting `stops` (instance indices,
+/// in order), the first stop changed as `trial` says? Pins, re-planning marks and groups are
+/// left out: this asks about time and distance only.
+fn checker_accepts(
+    inst: &super::problem::Instance,
+    team: &str,
+    day: &str,
+    stops: &[usize],
+    trial: Trial,
+) -> bool {
+    checker_accepts_changed(inst, team, day, stops, stops.first().copied(), trial)
+}
+
+/// [`checker_accepts`] with the stop to change named (`None`: none changed).
+fn checker_accepts_changed(
+    inst: &super::problem::Instance,
+    team: &str,
+    day: &str,
+    stops: &[usize],
+    changed: Option<usize>,
+    trial: Trial,
+) -> bool {
+    use super::problem::{Instance, PlanRoute, PlanStop};
+    let Some(t) = inst.teams.iter().find(|t| t.id == team) else {
+        return false;
+    };
+    let mut team = t.clone();
+    team.days.retain(|d| d.day == day);
+    for d in &mut team.days {
+        d.frozen = false;
+    }
+    let sites: Vec<_> = stops
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let mut s = inst.sites[i].clone();
+            s.id = format!("{k}:{}", s.id);
+            s.pin = None;
+            s.previous = None;
+            s.group = None;
+            s.choice = None;
+            // Only this route's team is in the trial instance: keep only its service time.
+            if let Some(by_team) = &mut s.service_by_team {
+                by_team.retain(|t, _| *t == team.id);
+            }
+            if Some(i) == changed && trial != Trial::AsIs {
+                s.service_min = 0.0;
+                s.service_by_team = None;
+                if trial == Trial::RoundTrip {
+                    s.windows = None;
+                }
+            }
+            s
+        })
+        .collect();
+    let plan = Plan {
+        routes: vec![PlanRoute {
+            team: team.id.clone(),
+            day: day.to_string(),
+            stops: sites
+                .iter()
+                .map(|s| PlanStop {
+                    site: s.id.clone(),
+                    arrive: String::new(),
+                    start: String::new(),
+                    end: String::new(),
+                })
+                .collect(),
+        }],
+    };
+    let mini = Instance {
+        name: String::new(),
+        speed_kmh: inst.speed_kmh,
+        road_factor: inst.road_factor,
+        teams: vec![team],
+        sites,
+    };
+    match Problem::from_instance(&mini) {
+        Ok(problem) => super::check::evaluate(&mini, &problem, &plan).feasible,
+        Err(_) => false,
+    }
+}
+
+/// Why `site` (one visit, or one part taken alone) cannot be planned on an empty day, if it cannot.
+fn alone(
+    p: &Problem,
+    inst: &super::problem::Instance,
+    site: usize,
+    routes: &[usize],
+) -> Option<Why> {
+    let on = |r: usize, trial: Trial| {
+        checker_accepts(
+            inst,
+            &p.team_ids[p.routes[r].team],
+            &p.routes[r].day,
+            &[site],
+            trial,
+        )
+    };
+    if routes.is_empty() {
+        return Some(Why::NoWindow);
+    }
+    if !routes.iter().any(|&r| on(r, Trial::RoundTrip)) {
+        let node = p.site_node(site);
+        let round_trip = routes
+            .iter()
+            .map(|&r| p.t(p.routes[r].base, node) + p.t(node, p.routes[r].base))
+            .min()
+            .unwrap_or(0);
+        return Some(Why::TooFar {
+            round_trip_min: round_trip.div_ceil(60),
+        });
+    }
+    if !routes.iter().any(|&r| on(r, Trial::Reach)) {
+        return Some(Why::NoWindow);
+    }
+    if !routes.iter().any(|&r| on(r, Trial::AsIs)) {
+        // The team-day where the visit comes closest to fitting: its service and its window.
+        let (service, window) = routes
+            .iter()
+            .map(|&r| (p.service(site, r), longest_window(p, inst, site, r)))
+            .min_by_key(|(service, window)| i64::from(*service) - i64::from(*window))
+            .unwrap_or((0, 0));
+        return Some(Why::NeedsMoreTime {
+            service_min: service.div_ceil(60),
+            window_min: window / 60,
+        });
+    }
+    None
+}
+
+/// The longest time a team can spend at `site` inside one of its opening windows on `route`,
+/// after travelling there from the base and leaving time to travel back (seconds).
+fn longest_window(p: &Problem, inst: &super::problem::Instance, site: usize, route: usize) -> u32 {
+    use super::problem::parse_hms;
+    let node = p.site_node(site);
+    let spec = &p.routes[route];
+    let earliest = spec.start + p.t(spec.base, node);
+    let latest = spec.end.saturating_sub(p.t(node, spec.base));
+    let windows: Vec<(u32, u32)> = match &inst.sites[site].windows {
+        None => vec![(spec.start, spec.end)],
+        Some(w) if w.is_empty() => vec![(spec.start, spec.end)],
+        Some(w) => w
+            .iter()
+            .filter(|w| w.day == spec.day)
+            .filter_map(|w| Some((parse_hms(&w.open).ok()?, parse_hms(&w.close).ok()?)))
+            .collect(),
+    };
+    windows
+        .into_iter()
+        .map(|(o, c)| c.min(latest).saturating_sub(o.max(earliest)))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Explain each of `sites` (instance indices) that the plan leaves out. A part of a multi-day
+/// visit is explained for its whole group.
 pub fn why_unserved(
     p: &Problem,
     inst: &super::problem::Instance,
@@ -868,71 +1298,150 @@ pub fn why_unserved(
     let Some(sol) = sol_from_plan(p, plan) else {
         return Vec::new();
     };
-    let mut ticks = 0;
-    sites
-        .iter()
-        .filter(|&&s| sol.route_of[s].is_none())
-        .map(|&s| {
-            if p.eligible[s].is_empty() {
-                // Is there any overlap of the site's windows with an allowed team's hours at all?
-                let site = &inst.sites[s];
-                let service = p.service[s];
-                let open_somewhere = p.routes.iter().any(|r| {
-                    let team_ok = site
+    // The team-days an unplanned visit could still go on: allowed teams, days not yet worked.
+    let open_routes = |s: usize| -> Vec<usize> {
+        (0..p.routes.len())
+            .filter(|&r| {
+                let team = &p.team_ids[p.routes[r].team];
+                let frozen = inst
+                    .teams
+                    .iter()
+                    .find(|t| &t.id == team)
+                    .and_then(|t| t.days.iter().find(|d| d.day == p.routes[r].day))
+                    .is_some_and(|d| d.frozen);
+                !frozen
+                    && inst.sites[s]
                         .teams
                         .as_ref()
-                        .is_none_or(|t| t.contains(&p.team_ids[r.team]));
-                    let windows: Vec<(u32, u32)> = match &site.windows {
-                        None => vec![(r.start, r.end)],
-                        Some(w) if w.is_empty() => vec![(r.start, r.end)],
-                        Some(w) => w
-                            .iter()
-                            .filter(|w| w.day == r.day)
-                            .filter_map(|w| {
-                                Some((
-                                    super::problem::parse_hms(&w.open).ok()?,
-                                    super::problem::parse_hms(&w.close).ok()?,
-                                ))
-                            })
-                            .collect(),
-                    };
-                    team_ok
-                        && windows
-                            .iter()
-                            .any(|(o, c)| (*o).max(r.start) + service <= (*c).min(r.end))
-                });
-                return (
-                    s,
-                    if open_somewhere {
-                        Why::TooFar
-                    } else {
-                        Why::NoWindow
-                    },
-                );
-            }
-            let mut cheapest: Option<i64> = None;
-            for &r in &p.eligible[s] {
-                if sol.best_in_route(p, s, r, &mut ticks).is_some() {
-                    // It fits as is: the search missed it (should not happen at a local optimum).
-                    cheapest = Some(0);
-                    continue;
-                }
-                for &victim in &sol.routes[r].stops {
-                    let mut trial = sol.clone();
-                    if trial.remove(p, victim)
-                        && trial.best_in_route(p, s, r, &mut ticks).is_some()
-                        && cheapest.is_none_or(|c| p.prize[victim] < c)
-                    {
-                        cheapest = Some(p.prize[victim]);
-                    }
+                        .is_none_or(|t| t.contains(team))
+            })
+            .collect()
+    };
+    sites
+        .iter()
+        .filter(|&&s| sol.route_of[s].is_none() && !sol.taken(p, s))
+        .map(|&s| {
+            let unit = p.unit(s);
+            let routes = open_routes(s);
+            for &part in unit {
+                if let Some(why) = alone(p, inst, part, &routes) {
+                    return (s, why);
                 }
             }
-            (
-                s,
-                Why::CrowdedOut {
-                    displaced_priority: cheapest.map(|c| c as f64 / 1000.0),
-                },
-            )
+            if unit.len() > 1 {
+                return (s, group_reason(p, inst, unit, &routes));
+            }
+            (s, crowded_out(p, inst, &sol, s, &routes))
         })
         .collect()
+}
+
+/// A multi-day visit whose every part fits some day alone: do its parts fit consecutive empty
+/// days of one team (then the plan is full), or not at all?
+fn group_reason(
+    p: &Problem,
+    inst: &super::problem::Instance,
+    unit: &[usize],
+    routes: &[usize],
+) -> Why {
+    use super::problem::{Instance, PlanRoute, PlanStop};
+    let fits_empty_chain = routes.iter().any(|&r0| {
+        let chain: Option<Vec<usize>> = (0..unit.len())
+            .map(|i| p.route_after(r0, i as isize).filter(|r| routes.contains(r)))
+            .collect();
+        let Some(chain) = chain else { return false };
+        // The whole group on these days, checked together (same team, consecutive, in order).
+        let mini = Instance {
+            name: String::new(),
+            speed_kmh: inst.speed_kmh,
+            road_factor: inst.road_factor,
+            teams: inst
+                .teams
+                .iter()
+                .map(|t| {
+                    let mut t = t.clone();
+                    t.days.iter_mut().for_each(|d| d.frozen = false);
+                    t
+                })
+                .collect(),
+            sites: unit
+                .iter()
+                .map(|&s| {
+                    let mut site = inst.sites[s].clone();
+                    site.pin = None;
+                    site.previous = None;
+                    site
+                })
+                .collect(),
+        };
+        let plan = Plan {
+            routes: unit
+                .iter()
+                .zip(&chain)
+                .map(|(&s, &r)| PlanRoute {
+                    team: p.team_ids[p.routes[r].team].clone(),
+                    day: p.routes[r].day.clone(),
+                    stops: vec![PlanStop {
+                        site: inst.sites[s].id.clone(),
+                        arrive: String::new(),
+                        start: String::new(),
+                        end: String::new(),
+                    }],
+                })
+                .collect(),
+        };
+        Problem::from_instance(&mini)
+            .is_ok_and(|problem| super::check::evaluate(&mini, &problem, &plan).feasible)
+    });
+    if !fits_empty_chain {
+        return Why::NoConsecutiveDays {
+            parts: unit.len() as u32,
+        };
+    }
+    Why::CrowdedOut {
+        displaced_priority: None,
+    }
+}
+
+/// A visit that fits an empty day: confirm with the checker that no position of any open route
+/// takes it in this plan, and find the cheapest single visit whose removal would make room.
+fn crowded_out(
+    p: &Problem,
+    inst: &super::problem::Instance,
+    sol: &Sol,
+    s: usize,
+    routes: &[usize],
+) -> Why {
+    let mut cheapest: Option<i64> = None;
+    for &r in routes {
+        let (team, day) = (&p.team_ids[p.routes[r].team], &p.routes[r].day);
+        let stops = &sol.routes[r].stops;
+        let fits_with = |stops: &[usize]| {
+            (0..=stops.len()).any(|pos| {
+                let mut order = stops.to_vec();
+                order.insert(pos, s);
+                checker_accepts_changed(inst, team, day, &order, None, Trial::AsIs)
+            })
+        };
+        if fits_with(stops) {
+            // The search left room (it should not): say so rather than claim a displacement.
+            return Why::Overlooked;
+        }
+        for &victim in stops {
+            if p.pinned[victim].is_some() {
+                continue;
+            }
+            let unit_prize: i64 = p.unit(victim).iter().map(|&x| p.prize[x]).sum();
+            if cheapest.is_some_and(|c| unit_prize >= c) {
+                continue;
+            }
+            let rest: Vec<usize> = stops.iter().copied().filter(|&x| x != victim).collect();
+            if fits_with(&rest) {
+                cheapest = Some(unit_prize);
+            }
+        }
+    }
+    Why::CrowdedOut {
+        displaced_priority: cheapest.map(|c| c as f64 / 1000.0),
+    }
 }

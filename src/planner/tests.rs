@@ -25,6 +25,9 @@ prop_compose! {
             teams: None,
             pin: None,
             previous: None,
+            service_by_team: None,
+            group: None,
+            choice: None,
         }
     }
 }
@@ -161,6 +164,9 @@ fn pins_that_cannot_fit_are_named_and_the_rest_is_feasible() {
             seq: None,
         }),
         previous: None,
+        service_by_team: None,
+        group: None,
+        choice: None,
     };
     let inst = Instance {
         name: "pins".into(),
@@ -234,6 +240,9 @@ fn a_frozen_day_takes_only_its_pins() {
             teams: None,
             pin: None,
             previous: None,
+            service_by_team: None,
+            group: None,
+            choice: None,
         }],
     };
     let p = Problem::from_instance(&inst).unwrap();
@@ -275,6 +284,9 @@ fn a_site_that_fits_nowhere_is_never_planned() {
                 teams: None,
                 pin: None,
                 previous: None,
+                service_by_team: None,
+                group: None,
+                choice: None,
             },
             // Longer than the working day.
             InstanceSite {
@@ -287,6 +299,9 @@ fn a_site_that_fits_nowhere_is_never_planned() {
                 teams: None,
                 pin: None,
                 previous: None,
+                service_by_team: None,
+                group: None,
+                choice: None,
             },
             InstanceSite {
                 id: "c".into(),
@@ -298,6 +313,9 @@ fn a_site_that_fits_nowhere_is_never_planned() {
                 teams: None,
                 pin: None,
                 previous: None,
+                service_by_team: None,
+                group: None,
+                choice: None,
             },
         ],
     };

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::{Scored, Site};
+use super::{Basis, Scored, Site};
 use crate::domain::SiteKind;
 
 #[derive(
@@ -69,63 +69,147 @@ fn lacking(indicator: &str, lang: Language) -> String {
     }
 }
 
-/// The sentence for one ranked site; `region_names` maps region codes to names.
+/// "Kec. Jombang", "Desa Keting", "Kabupaten Jember" (names of kabupaten/kota already say so).
+fn region_label(code: &str, names: &HashMap<String, String>, lang: Language) -> String {
+    let name = names.get(code).cloned().unwrap_or_else(|| code.to_string());
+    match (code.split('.').count(), lang) {
+        (3, Language::Id) => format!("Kec. {name}"),
+        (3, Language::En) => format!("{name} district"),
+        (4, Language::Id) if !name.starts_with("Kel") => format!("Desa {name}"),
+        (4, Language::En) => format!("{name} village"),
+        _ => name,
+    }
+}
+
+fn indicator_name(indicator: &str, lang: Language) -> &str {
+    match (indicator, lang) {
+        ("ktp_el", _) => "KTP-el",
+        ("kia", _) => "KIA",
+        ("akta_lahir", Language::Id) => "akta kelahiran",
+        ("akta_lahir", Language::En) => "birth certificates",
+        ("ikd", _) => "IKD",
+        (other, _) => other,
+    }
+}
+
+/// The sentence for one ranked site; `region_names` maps region codes to names. Estimates say
+/// "perkiraan" and name the coverage figure and its date (and its age when it is old); counts
+/// say whose count; a synthetic site says so.
 pub fn explain(
     site: &Site,
     scored: &Scored,
     region_names: &HashMap<String, String>,
     lang: Language,
 ) -> String {
+    let id = lang == Language::Id;
     let mut parts = Vec::new();
-    let main = scored.main_term().filter(|t| t.expected_people >= 0.5);
-    match main {
+    match scored.main_term() {
+        Some(t) if t.basis == Basis::NoData => parts.push(if id {
+            format!(
+                "tidak ada data cakupan {} untuk memperkirakan sasaran",
+                indicator_name(&t.indicator, lang)
+            )
+        } else {
+            format!(
+                "no {} coverage figure to estimate from",
+                indicator_name(&t.indicator, lang)
+            )
+        }),
         Some(t) => {
             let who = people(site.kind, lang);
-            parts.push(match lang {
-                Language::Id => format!(
-                    "sekitar {} {who} {}",
-                    int(t.expected_people, lang),
-                    lacking(&t.indicator, lang)
-                ),
-                Language::En => format!(
-                    "about {} {who} {}",
-                    int(t.expected_people, lang),
-                    lacking(&t.indicator, lang)
-                ),
-            });
-            let region = t
-                .coverage_region
+            let n = int(t.expected_people, lang);
+            let what = lacking(&t.indicator, lang);
+            match t.basis {
+                Basis::Count => {
+                    let when = t
+                        .count_as_of
+                        .map(|d| {
+                            let d = crate::domain::words::day_month_year(d, !id);
+                            if id {
+                                format!(" per {d}")
+                            } else {
+                                format!(" as of {d}")
+                            }
+                        })
+                        .unwrap_or_default();
+                    parts.push(if id {
+                        format!("{n} {who} {what} menurut data situs{when}")
+                    } else {
+                        format!("{n} {who} {what} by the site's own count{when}")
+                    });
+                }
+                _ => {
+                    let source = match (&t.coverage_region, t.coverage_as_of) {
+                        (Some(r), Some(d)) => {
+                            let r = region_label(r, region_names, lang);
+                            let date = crate::domain::words::day_month_year(d, !id);
+                            let age = t
+                                .coverage_age_days
+                                .filter(|_| t.coverage_old)
+                                .map(|days| {
+                                    let months = (days as f64 / 30.44).floor() as i64;
+                                    if id {
+                                        format!(", data sudah {months} bulan")
+                                    } else {
+                                        format!(", data {months} months old")
+                                    }
+                                })
+                                .unwrap_or_default();
+                            if id {
+                                format!(" (dari cakupan {r} per {date}{age})")
+                            } else {
+                                format!(" (from {r}'s coverage as of {date}{age})")
+                            }
+                        }
+                        _ => String::new(),
+                    };
+                    parts.push(if id {
+                        format!("perkiraan {n} {who} {what}{source}")
+                    } else {
+                        format!("an estimated {n} {who} {what}{source}")
+                    });
+                }
+            }
+            let judged = t
+                .judged_region
                 .as_ref()
-                .map(|c| region_names.get(c).cloned().unwrap_or_else(|| c.clone()));
-            match (region, t.target_percent) {
-                (Some(r), Some(target)) if t.gap_points > 0.0 => parts.push(match lang {
-                    Language::Id => format!(
-                        "{r} {} poin di bawah target {}%",
+                .map(|r| region_label(r, region_names, lang));
+            let ind = indicator_name(&t.indicator, lang);
+            match (judged, t.target_percent) {
+                (Some(r), Some(target)) if t.shortfall >= 1.0 => parts.push(if id {
+                    format!(
+                        "{r} kurang {} orang ({} poin) untuk target {ind} {}%",
+                        int(t.shortfall, lang),
                         dec(t.gap_points, lang),
                         dec(target, lang)
-                    ),
-                    Language::En => format!(
-                        "{r} {} points below the {}% target",
+                    )
+                } else {
+                    format!(
+                        "{r} is {} people ({} points) short of the {}% {ind} target",
+                        int(t.shortfall, lang),
                         dec(t.gap_points, lang),
                         dec(target, lang)
-                    ),
+                    )
                 }),
-                (Some(r), Some(target)) => parts.push(match lang {
-                    Language::Id => format!("{r} sudah mencapai target {}%", dec(target, lang)),
-                    Language::En => format!("{r} already meets the {}% target", dec(target, lang)),
+                (Some(r), Some(target)) => parts.push(if id {
+                    format!("{r} sudah mencapai target {ind} {}%", dec(target, lang))
+                } else {
+                    format!("{r} already meets the {}% {ind} target", dec(target, lang))
                 }),
                 _ => {}
             }
             if let Some(d) = t.deadlines.first() {
-                parts.push(match lang {
-                    Language::Id => format!("menjelang {d}"),
-                    Language::En => format!("ahead of {d}"),
+                parts.push(if id {
+                    format!("menjelang {d}")
+                } else {
+                    format!("ahead of {d}")
                 });
             }
         }
-        None => parts.push(match lang {
-            Language::Id => "tidak ada sasaran tersisa yang terhitung".into(),
-            Language::En => "no remaining people counted".into(),
+        None => parts.push(if id {
+            "tidak ada sasaran tersisa yang terhitung".into()
+        } else {
+            "no remaining people counted".into()
         }),
     }
     parts.push(match (scored.days_since_visit, lang) {
@@ -136,7 +220,12 @@ pub fn explain(
         (None, Language::Id) => "belum pernah dikunjungi".into(),
         (None, Language::En) => "never visited".into(),
     });
-    format!("{}: {}.", site.name, parts.join("; "))
+    let marker = match (site.synthetic, lang) {
+        (true, Language::Id) => " (situs sintetis)",
+        (true, Language::En) => " (synthetic site)",
+        _ => "",
+    };
+    format!("{}{marker}: {}.", site.name, parts.join("; "))
 }
 
 #[cfg(test)]

@@ -4,22 +4,33 @@
 //!
 //! ```text
 //! score = Σ over the indicators the site serves of
-//!           expected people × gap weight × indicator weight × urgency × vulnerability
+//!           expected people × value per person × indicator weight × urgency × vulnerability
 //!         × recency × fairness
 //! ```
 //!
-//! - *expected people* = eligible × uncovered share × turnout − delivered: the site's eligible
-//!   estimate, times the share still uncovered in the finest region with coverage (desa →
-//!   kecamatan → kabupaten; for school cohorts at least `cohort_min_uncovered`), times the share
-//!   who come (1 at schools), minus what visits logged at this site after that snapshot delivered;
-//! - *gap weight* = (target − coverage) / (100 − coverage), in [0, 1]: the share of the region's
-//!   uncovered people who are needed to reach the target; zero at or above target. Together with
-//!   the uncovered share it makes the term "this site's part of the people missing to the target";
-//! - *urgency* = 1 + Σ boost × (1 − days left / horizon) over configured deadlines within reach;
-//! - *recency* = 1 − max_penalty × e^(−days since the site's last visit / τ) (1 if never visited);
-//! - *fairness* = 1 + max_boost × min(1, weeks since any visit in the site's desa / N weeks).
+//! **Expected people** come from data and say which data:
+//! - *count*: the site's own count of people not yet served (a school's list, imported as
+//!   `unrecorded_<indicator>`), minus what visits delivered there since the count;
+//! - *estimate*: the site's eligible people × the uncovered share of the finest region with a
+//!   coverage figure (desa → kecamatan → kabupaten) × turnout, minus what visits delivered there
+//!   since that figure. The estimates of a region's sites never add up to more than the
+//!   region's uncovered people (after deliveries and the sites with own counts): where they
+//!   would, every estimate in the region is scaled down by the same factor (`region_cap`). No
+//!   school-cohort floor is assumed: a school's own list is the way to say its students are
+//!   further behind than their kecamatan;
+//! - *no data*: no coverage figure anywhere above the site: nothing is claimed.
 //!
-//! Travel is deliberately not in the score: the planner trades it off.
+//! **Value per person** is the share of its indicator's remaining shortfall a person closes, in
+//! basis points (1/100 %): `10,000 ÷ shortfall`, where the shortfall is the people the site's
+//! kabupaten/kota still needs to reach its target (target × eligible − holders − approved
+//! deliveries since the figure). So closing 1 % of any indicator's shortfall is worth the same
+//! 100 points, whether the indicator is 0.8 or 25 points short. At or above target a person still
+//! counts `above_target_weight` × 10,000 ÷ the uncovered people: a small residual value.
+//!
+//! *urgency* = 1 + Σ boost × (1 − days left / horizon) over configured deadlines within reach;
+//! *recency* = 1 − max_penalty × e^(−days since the site's last visit / τ) (1 if never visited);
+//! *fairness* = 1 + max_boost × min(1, weeks since any visit in the site's desa / N weeks).
+//! Travel is not in the score: the planner trades it off.
 
 mod explain;
 
@@ -31,20 +42,25 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::coverage::Coverage;
+use crate::domain::region::Depth;
 use crate::domain::{RegionCode, SiteKind};
 
 /// Scoring parameters; defaults and their reasons are in `config/default.toml` `[priority]`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
+    /// A policy weight per indicator on top of the shortfall rule (1 = the rule alone).
     pub indicator_weights: BTreeMap<String, f64>,
-    pub cohort_min_uncovered: BTreeMap<String, f64>,
+    /// Value of a person above target, relative to closing the same share of the uncovered.
+    pub above_target_weight: f64,
     pub turnout: BTreeMap<String, f64>,
     pub vulnerability_weight: f64,
     pub recency_max_penalty: f64,
     pub recency_tau_days: f64,
     pub fairness_weeks: f64,
     pub fairness_max_boost: f64,
+    /// Coverage figures older than this (days before the planned week) are flagged as old.
+    pub coverage_max_age_days: i64,
     #[serde(default)]
     pub deadlines: Vec<Deadline>,
 }
@@ -81,16 +97,17 @@ impl Params {
             }
         };
         unit("recency_max_penalty", self.recency_max_penalty)?;
+        unit("above_target_weight", self.above_target_weight)?;
         non_negative("fairness_max_boost", self.fairness_max_boost)?;
         non_negative("vulnerability_weight", self.vulnerability_weight)?;
         if self.recency_tau_days <= 0.0 || self.fairness_weeks <= 0.0 {
             return Err("priority.recency_tau_days dan priority.fairness_weeks harus > 0".into());
         }
+        if self.coverage_max_age_days <= 0 {
+            return Err("priority.coverage_max_age_days harus > 0".into());
+        }
         for (k, v) in &self.indicator_weights {
             non_negative(&format!("indicator_weights.{k}"), *v)?;
-        }
-        for (k, v) in &self.cohort_min_uncovered {
-            unit(&format!("cohort_min_uncovered.{k}"), *v)?;
         }
         for (k, v) in &self.turnout {
             SiteKind::parse(k).map_err(|e| format!("priority.turnout.{k}: {e}"))?;
@@ -112,16 +129,16 @@ impl Params {
     }
 }
 
-/// Which indicators a kind of site can serve, and whether the site's eligible people are a school
-/// cohort (their uncovered share is at least `cohort_min_uncovered`, not the population average).
-pub fn served(kind: SiteKind) -> (&'static [&'static str], bool) {
+/// Which indicators a kind of site can serve.
+pub fn served(kind: SiteKind) -> &'static [&'static str] {
     use SiteKind::*;
     match kind {
-        Sma | Smk | Ma => (&["ktp_el", "ikd"], true),
-        Paud | Tk | Ra | Sd | Mi | Smp | Mts => (&["kia", "akta_lahir"], true),
-        BalaiDesa => (&["ktp_el", "ikd", "kia"], false),
-        Slb | Institusi => (&["ktp_el", "kia", "akta_lahir", "ikd"], false),
-        Keramaian => (&["ikd", "ktp_el"], false),
+        // Students at KTP-el age (and their IKD) and the younger ones' KIA.
+        Sma | Smk | Ma => &["ktp_el", "ikd", "kia", "akta_lahir"],
+        Paud | Tk | Ra | Sd | Mi | Smp | Mts => &["kia", "akta_lahir"],
+        BalaiDesa => &["ktp_el", "ikd", "kia"],
+        Slb | Institusi => &["ktp_el", "kia", "akta_lahir", "ikd"],
+        Keramaian => &["ikd", "ktp_el"],
     }
 }
 
@@ -139,6 +156,12 @@ pub struct Site {
     /// Desa/kelurahan where known, else kecamatan.
     pub region: RegionCode,
     pub eligible: BTreeMap<String, i64>,
+    /// The site's own count of people not yet served, per indicator (e.g. a school's list).
+    pub counts: BTreeMap<String, i64>,
+    /// The day of those counts (`None`: every logged delivery at the site is after them).
+    pub counts_as_of: Option<NaiveDate>,
+    /// Made up by a synthetic data layer (the demo): not a real place.
+    pub synthetic: bool,
 }
 
 /// A completed visit and what it delivered per indicator.
@@ -174,28 +197,57 @@ pub struct Facts {
     pub visits: Vec<Visit>,
 }
 
+/// Where a site's expected people come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// The site's own count.
+    Count,
+    /// Estimated from the region's coverage figures.
+    Estimate,
+    /// No coverage figure: nothing is claimed.
+    NoData,
+}
+
 /// One indicator's share of a site's score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Term {
     pub indicator: String,
     pub eligible: i64,
-    /// The region whose coverage was used, its coverage and the snapshot date.
+    pub basis: Basis,
+    /// The site's own count, when `basis` is `count`, and its date.
+    pub count: Option<i64>,
+    pub count_as_of: Option<NaiveDate>,
+    /// The region whose coverage the estimate used, its coverage and the snapshot date.
     pub coverage_region: Option<String>,
     pub coverage_percent: Option<f64>,
     pub coverage_as_of: Option<NaiveDate>,
+    /// Days between the snapshot and the reference day; `coverage_old` above the configured age.
+    pub coverage_age_days: Option<i64>,
+    pub coverage_old: bool,
     pub uncovered_share: f64,
     pub turnout: f64,
+    /// Factor applied so that the region's estimates stay within its uncovered people (1 = none).
+    pub region_cap: f64,
+    /// Delivered at this site since the figure the people come from.
     pub delivered: i64,
     pub expected_people: f64,
+    /// The kabupaten/kota whose progress to target a person counts toward.
+    pub judged_region: Option<String>,
+    pub judged_percent: Option<f64>,
     pub target_percent: Option<f64>,
+    /// Points below target in the judged region (0 at or above target).
     pub gap_points: f64,
-    pub gap_weight: f64,
+    /// People the judged region still needs to reach its target (0 at or above target).
+    pub shortfall: f64,
+    /// Basis points of the remaining shortfall one person closes (or the residual above target).
+    pub value_per_person: f64,
     pub indicator_weight: f64,
     pub urgency: f64,
     /// Names of the deadlines that raised the urgency.
     pub deadlines: Vec<String>,
     pub vulnerability: f64,
-    /// expected_people × gap_weight × indicator_weight × urgency × vulnerability.
+    /// expected_people × value_per_person × indicator_weight × urgency × vulnerability.
     pub value: f64,
 }
 
@@ -221,14 +273,30 @@ impl Scored {
         self.terms.iter().map(|t| t.expected_people).sum()
     }
 
-    /// The term that contributes most (ties: the first served indicator).
+    /// The term that contributes most (ties: the first served indicator); with no value at
+    /// all, the one with the most people.
     pub fn main_term(&self) -> Option<&Term> {
+        let by = |key: fn(&Term) -> f64| {
+            self.terms
+                .iter()
+                .fold(None, |best: Option<&Term>, t| match best {
+                    Some(b) if key(b) >= key(t) => Some(b),
+                    _ => Some(t),
+                })
+        };
+        if self.terms.iter().any(|t| t.value > 0.0) {
+            by(|t| t.value)
+        } else {
+            by(|t| t.expected_people)
+        }
+    }
+
+    /// The score's part per indicator (each term's value × recency × fairness).
+    pub fn value_by_indicator(&self) -> BTreeMap<String, f64> {
         self.terms
             .iter()
-            .fold(None, |best: Option<&Term>, t| match best {
-                Some(b) if b.value >= t.value => Some(b),
-                _ => Some(t),
-            })
+            .map(|t| (t.indicator.clone(), t.value * self.recency * self.fairness))
+            .collect()
     }
 }
 
@@ -236,21 +304,15 @@ fn recombine(terms: &[Term], recency: f64, fairness: f64) -> f64 {
     terms.iter().map(|t| t.value).sum::<f64>() * recency * fairness
 }
 
-/// Coverage and target resolved once per (region, indicator).
-#[derive(Clone)]
-struct Resolved {
-    coverage: Option<(String, Coverage, NaiveDate)>,
-    target: Option<f64>,
-}
-
+/// Coverage resolved per (region, indicator): a region's own latest snapshot, else the sum of
+/// its children's (recursively), dated by the newest of them.
 struct Resolver<'a> {
     facts: &'a Facts,
     year: i32,
-    cache: HashMap<(&'a str, &'a str), Resolved>,
     rollups: HashMap<(String, String), Option<(Coverage, NaiveDate)>>,
 }
 
-impl<'a> Resolver<'a> {
+impl Resolver<'_> {
     fn rollup(&mut self, region: &str, indicator: &str) -> Option<(Coverage, NaiveDate)> {
         let key = (region.to_string(), indicator.to_string());
         if let Some(r) = self.rollups.get(&key) {
@@ -274,27 +336,35 @@ impl<'a> Resolver<'a> {
         result
     }
 
-    fn resolve(&mut self, region: &'a RegionCode, indicator: &'a str) -> Resolved {
-        if let Some(r) = self.cache.get(&(region.as_str(), indicator)) {
-            return r.clone();
-        }
+    /// The finest region in `region`'s lineage with coverage: its own snapshot first, else a
+    /// roll-up of snapshots below it.
+    fn finest(
+        &mut self,
+        region: &RegionCode,
+        indicator: &str,
+    ) -> Option<(String, Coverage, NaiveDate)> {
         let lineage = region.lineage();
-        // Finest own snapshot first; otherwise the finest roll-up of snapshots below an ancestor.
         let own = lineage.iter().find_map(|code| {
             self.facts
                 .coverage
                 .get(&(code.to_string(), indicator.to_string()))
                 .map(|(c, d)| (code.to_string(), *c, *d))
         });
-        let coverage = own.or_else(|| {
+        own.or_else(|| {
             lineage.iter().find_map(|code| {
                 self.rollup(code.as_str(), indicator)
                     .map(|(c, d)| (code.to_string(), c, d))
             })
-        });
+        })
+    }
+
+    /// The target for `region` (its finest override, else national), latest year up to the
+    /// reference year.
+    fn target(&self, region: &RegionCode, indicator: &str) -> Option<f64> {
+        let lineage = region.lineage();
         let mut scopes: Vec<Option<&RegionCode>> = lineage.iter().map(Some).collect();
         scopes.push(None);
-        let target = scopes.iter().find_map(|scope| {
+        scopes.iter().find_map(|scope| {
             self.facts
                 .targets
                 .iter()
@@ -303,11 +373,19 @@ impl<'a> Resolver<'a> {
                 })
                 .max_by_key(|t| t.year)
                 .map(|t| t.percent)
-        });
-        let r = Resolved { coverage, target };
-        self.cache.insert((region.as_str(), indicator), r.clone());
-        r
+        })
     }
+}
+
+/// The region a site's people count toward: its kabupaten/kota (the office's unit), else the
+/// coarsest region above it.
+fn judged_region(region: &RegionCode) -> RegionCode {
+    let lineage = region.lineage();
+    lineage
+        .iter()
+        .find(|c| c.depth() == Depth::KabupatenKota)
+        .cloned()
+        .unwrap_or_else(|| lineage.last().cloned().unwrap_or_else(|| region.clone()))
 }
 
 /// Score every site for the week starting `on` and return them best first. Ties are broken by
@@ -322,164 +400,343 @@ pub fn rank(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) -> Ve
     scored
 }
 
+/// What a judged region's figures give one person of an indicator.
+#[derive(Clone, Copy)]
+struct Judged {
+    percent: Option<f64>,
+    target: Option<f64>,
+    gap_points: f64,
+    shortfall: f64,
+    value_per_person: f64,
+}
+
 pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) -> Vec<Scored> {
     use chrono::Datelike;
     let mut resolver = Resolver {
         facts,
         year: on.year(),
-        cache: HashMap::new(),
         rollups: HashMap::new(),
     };
     // Visits up to the reference day, per site and per region (for fairness).
-    let region_of: HashMap<i64, &str> = sites.iter().map(|s| (s.id, s.region.as_str())).collect();
+    let region_of: HashMap<i64, &RegionCode> = sites.iter().map(|s| (s.id, &s.region)).collect();
     let mut visits_by_site: HashMap<i64, Vec<&Visit>> = HashMap::new();
     let mut last_in_region: HashMap<&str, NaiveDate> = HashMap::new();
-    for v in facts.visits.iter().filter(|v| v.date <= on) {
+    let visits: Vec<&Visit> = facts.visits.iter().filter(|v| v.date <= on).collect();
+    for v in &visits {
         visits_by_site.entry(v.site_id).or_default().push(v);
         if let Some(region) = region_of.get(&v.site_id) {
-            let e = last_in_region.entry(region).or_insert(v.date);
+            let e = last_in_region.entry(region.as_str()).or_insert(v.date);
             *e = (*e).max(v.date);
         }
     }
-    sites
-        .iter()
-        .map(|site| {
-            let visits = visits_by_site
-                .get(&site.id)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            score_site(
-                site,
-                visits,
-                last_in_region.get(site.region.as_str()).copied(),
-                &mut resolver,
-                params,
-                on,
-            )
-        })
-        .collect()
-}
-
-fn score_site<'a>(
-    site: &'a Site,
-    visits: &[&Visit],
-    last_region_visit: Option<NaiveDate>,
-    resolver: &mut Resolver<'a>,
-    params: &Params,
-    on: NaiveDate,
-) -> Scored {
-    let (indicators, cohort) = served(site.kind);
-    let turnout = params
-        .turnout
-        .get(site.kind.as_str())
-        .copied()
-        .unwrap_or(1.0);
-    let vulnerability = if is_vulnerable(site.kind) {
-        params.vulnerability_weight
-    } else {
-        1.0
-    };
-    let mut terms = Vec::with_capacity(indicators.len());
-    for &indicator in indicators {
-        let Some(&eligible) = site.eligible.get(indicator) else {
+    // Deliveries per (region, indicator) for every region above a visited site, so that "what
+    // was delivered in a region after a date" is a short scan.
+    let mut deliveries: HashMap<(String, String), Vec<(NaiveDate, i64)>> = HashMap::new();
+    for v in &visits {
+        let Some(region) = region_of.get(&v.site_id) else {
             continue;
         };
-        let resolved = resolver.resolve(&site.region, indicator);
-        let percent = resolved
-            .coverage
-            .as_ref()
-            .and_then(|(_, c, _)| c.percent())
-            .map(|p| p.min(100.0));
-        let population_uncovered = percent.map(|p| 1.0 - p / 100.0).unwrap_or(1.0);
-        let floor = if cohort {
-            params
-                .cohort_min_uncovered
-                .get(indicator)
-                .copied()
-                .unwrap_or(0.0)
-        } else {
-            0.0
-        };
-        let uncovered_share = population_uncovered.max(floor);
-        let as_of = resolved.coverage.as_ref().map(|(_, _, d)| *d);
-        // What visits since the snapshot delivered is not yet in the coverage figures.
-        let delivered: i64 = visits
-            .iter()
-            .filter(|v| as_of.is_none_or(|d| v.date > d))
-            .filter_map(|v| v.delivered.get(indicator))
-            .sum();
-        let expected_people =
-            (eligible as f64 * uncovered_share * turnout - delivered as f64).max(0.0);
-        let (gap_points, gap_weight) = match (percent, resolved.target) {
-            (Some(p), Some(t)) if t > p => (
-                t - p,
-                if p < 100.0 {
-                    (t - p) / (100.0 - p)
-                } else {
-                    0.0
-                },
-            ),
-            (None, Some(_)) => (0.0, 1.0), // no coverage known anywhere above: treat as fully uncovered
-            _ => (0.0, 0.0),
-        };
-        let mut urgency = 1.0;
-        let mut deadlines = Vec::new();
-        for d in &params.deadlines {
-            let applies = (d.indicators.is_empty() || d.indicators.iter().any(|i| i == indicator))
-                && (d.kinds.is_empty() || d.kinds.iter().any(|k| k == site.kind.as_str()));
-            let days_left = (d.date - on).num_days();
-            if applies && (0..=i64::from(d.horizon_days)).contains(&days_left) {
-                urgency += d.boost * (1.0 - days_left as f64 / f64::from(d.horizon_days));
-                deadlines.push(d.name.clone());
+        for code in region.lineage() {
+            for (indicator, n) in &v.delivered {
+                deliveries
+                    .entry((code.to_string(), indicator.clone()))
+                    .or_default()
+                    .push((v.date, *n));
             }
         }
-        let indicator_weight = params
-            .indicator_weights
-            .get(indicator)
+    }
+    let delivered_in = |region: &str, indicator: &str, after: NaiveDate| -> i64 {
+        deliveries
+            .get(&(region.to_string(), indicator.to_string()))
+            .map(|list| {
+                list.iter()
+                    .filter(|(d, _)| *d > after)
+                    .map(|(_, n)| n)
+                    .sum()
+            })
+            .unwrap_or(0)
+    };
+    let mut judged: HashMap<(String, String), Judged> = HashMap::new();
+    let mut scored: Vec<Scored> = Vec::with_capacity(sites.len());
+    for site in sites {
+        let site_visits = visits_by_site
+            .get(&site.id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let turnout = params
+            .turnout
+            .get(site.kind.as_str())
             .copied()
             .unwrap_or(1.0);
-        let value = expected_people * gap_weight * indicator_weight * urgency * vulnerability;
-        terms.push(Term {
-            indicator: indicator.to_string(),
-            eligible,
-            coverage_region: resolved.coverage.as_ref().map(|(r, _, _)| r.clone()),
-            coverage_percent: percent,
-            coverage_as_of: as_of,
-            uncovered_share,
-            turnout,
-            delivered,
-            expected_people,
-            target_percent: resolved.target,
-            gap_points,
-            gap_weight,
-            indicator_weight,
-            urgency,
-            deadlines,
-            vulnerability,
-            value,
+        let vulnerability = if is_vulnerable(site.kind) {
+            params.vulnerability_weight
+        } else {
+            1.0
+        };
+        let judged_code = judged_region(&site.region);
+        let mut terms = Vec::new();
+        for &indicator in served(site.kind) {
+            let eligible = site.eligible.get(indicator).copied().unwrap_or(0);
+            let count = site.counts.get(indicator).copied();
+            if eligible <= 0 && count.is_none() {
+                continue;
+            }
+            let delivered_since = |after: Option<NaiveDate>| -> i64 {
+                site_visits
+                    .iter()
+                    .filter(|v| after.is_none_or(|d| v.date > d))
+                    .filter_map(|v| v.delivered.get(indicator))
+                    .sum()
+            };
+            let coverage = resolver.finest(&site.region, indicator);
+            let percent = coverage
+                .as_ref()
+                .and_then(|(_, c, _)| c.percent())
+                .map(|p| p.min(100.0));
+            let as_of = coverage.as_ref().map(|(_, _, d)| *d);
+            let age = as_of.map(|d| (on - d).num_days());
+            // Uncovered ÷ eligible of the figure (not 1 − percent: the people are counts).
+            let uncovered_share = coverage
+                .as_ref()
+                .filter(|(_, c, _)| c.eligible > 0)
+                .map(|(_, c, _)| c.uncovered() as f64 / c.eligible as f64)
+                .unwrap_or(0.0);
+            let (basis, delivered, expected_people) = match count {
+                Some(n) => {
+                    let delivered = delivered_since(site.counts_as_of);
+                    (Basis::Count, delivered, (n - delivered).max(0) as f64)
+                }
+                None if coverage.is_some() => {
+                    let delivered = delivered_since(as_of);
+                    let raw = coverage
+                        .as_ref()
+                        .filter(|(_, c, _)| c.eligible > 0)
+                        .map(|(_, c, _)| eligible as f64 * c.uncovered() as f64 / c.eligible as f64)
+                        .unwrap_or(0.0)
+                        * turnout;
+                    (
+                        Basis::Estimate,
+                        delivered,
+                        (raw - delivered as f64).max(0.0),
+                    )
+                }
+                None => (Basis::NoData, 0, 0.0),
+            };
+            let key = (judged_code.to_string(), indicator.to_string());
+            let j = match judged.get(&key) {
+                Some(j) => *j,
+                None => {
+                    let j = judge(
+                        &mut resolver,
+                        &judged_code,
+                        indicator,
+                        params,
+                        &delivered_in,
+                    );
+                    judged.insert(key, j);
+                    j
+                }
+            };
+            let mut urgency = 1.0;
+            let mut deadlines = Vec::new();
+            for d in &params.deadlines {
+                let applies = (d.indicators.is_empty()
+                    || d.indicators.iter().any(|i| i == indicator))
+                    && (d.kinds.is_empty() || d.kinds.iter().any(|k| k == site.kind.as_str()));
+                let days_left = (d.date - on).num_days();
+                if applies && (0..=i64::from(d.horizon_days)).contains(&days_left) {
+                    urgency += d.boost * (1.0 - days_left as f64 / f64::from(d.horizon_days));
+                    deadlines.push(d.name.clone());
+                }
+            }
+            let indicator_weight = params
+                .indicator_weights
+                .get(indicator)
+                .copied()
+                .unwrap_or(1.0);
+            terms.push(Term {
+                indicator: indicator.to_string(),
+                eligible,
+                basis,
+                count,
+                count_as_of: count.and(site.counts_as_of),
+                coverage_region: coverage.as_ref().map(|(r, _, _)| r.clone()),
+                coverage_percent: percent,
+                coverage_as_of: as_of,
+                coverage_age_days: age,
+                coverage_old: age.is_some_and(|a| a > params.coverage_max_age_days),
+                uncovered_share,
+                turnout: if basis == Basis::Estimate {
+                    turnout
+                } else {
+                    1.0
+                },
+                region_cap: 1.0,
+                delivered,
+                expected_people,
+                judged_region: Some(judged_code.to_string()),
+                judged_percent: j.percent,
+                target_percent: j.target,
+                gap_points: j.gap_points,
+                shortfall: j.shortfall,
+                value_per_person: j.value_per_person,
+                indicator_weight,
+                urgency,
+                deadlines,
+                vulnerability,
+                value: 0.0,
+            });
+        }
+        let last_visit = site_visits
+            .iter()
+            .filter(|v| !v.revisit)
+            .map(|v| v.date)
+            .max();
+        let days_since_visit = last_visit.map(|d| (on - d).num_days());
+        let recency = days_since_visit
+            .map(|d| {
+                1.0 - params.recency_max_penalty * (-(d as f64) / params.recency_tau_days).exp()
+            })
+            .unwrap_or(1.0);
+        let weeks_since_desa_visit = last_in_region
+            .get(site.region.as_str())
+            .map(|d| (on - *d).num_days() as f64 / 7.0);
+        let fairness = 1.0
+            + params.fairness_max_boost
+                * weeks_since_desa_visit
+                    .map(|w| (w / params.fairness_weeks).min(1.0))
+                    .unwrap_or(1.0);
+        scored.push(Scored {
+            site_id: site.id,
+            external_id: site.external_id.clone(),
+            score: 0.0,
+            terms,
+            recency,
+            fairness,
+            days_since_visit,
+            weeks_since_desa_visit,
         });
     }
-    let last_visit = visits.iter().filter(|v| !v.revisit).map(|v| v.date).max();
-    let days_since_visit = last_visit.map(|d| (on - d).num_days());
-    let recency = days_since_visit
-        .map(|d| 1.0 - params.recency_max_penalty * (-(d as f64) / params.recency_tau_days).exp())
-        .unwrap_or(1.0);
-    let weeks_since_desa_visit = last_region_visit.map(|d| (on - d).num_days() as f64 / 7.0);
-    let fairness = 1.0
-        + params.fairness_max_boost
-            * weeks_since_desa_visit
-                .map(|w| (w / params.fairness_weeks).min(1.0))
-                .unwrap_or(1.0);
-    let score = recombine(&terms, recency, fairness);
-    Scored {
-        site_id: site.id,
-        external_id: site.external_id.clone(),
-        score,
-        terms,
-        recency,
-        fairness,
-        days_since_visit,
-        weeks_since_desa_visit,
+    cap_to_regions(sites, &mut scored, &mut resolver, &delivered_in);
+    for s in &mut scored {
+        for t in &mut s.terms {
+            t.value = t.expected_people
+                * t.value_per_person
+                * t.indicator_weight
+                * t.urgency
+                * t.vulnerability;
+        }
+        s.score = recombine(&s.terms, s.recency, s.fairness);
+    }
+    scored
+}
+
+/// The judged region's figures for one indicator: how far from target, and what one person is
+/// worth there.
+fn judge(
+    resolver: &mut Resolver<'_>,
+    region: &RegionCode,
+    indicator: &str,
+    params: &Params,
+    delivered_in: &dyn Fn(&str, &str, NaiveDate) -> i64,
+) -> Judged {
+    let target = resolver.target(region, indicator);
+    let Some((coverage, as_of)) = resolver.rollup(region.as_str(), indicator) else {
+        return Judged {
+            percent: None,
+            target,
+            gap_points: 0.0,
+            shortfall: 0.0,
+            value_per_person: 0.0,
+        };
+    };
+    let holders = coverage.holders + delivered_in(region.as_str(), indicator, as_of);
+    let eligible = coverage.eligible as f64;
+    let now = Coverage {
+        eligible: coverage.eligible,
+        holders,
+    };
+    let percent = now.percent().map(|p| p.min(100.0));
+    // Whole people: the holders the target needs, less those there are.
+    let shortfall = target
+        .map(|t| ((t / 100.0 * eligible - 1e-6).ceil() - holders as f64).max(0.0))
+        .unwrap_or(0.0);
+    let uncovered = now.uncovered() as f64;
+    let value_per_person = if shortfall >= 1.0 {
+        10_000.0 / shortfall
+    } else if uncovered >= 1.0 {
+        params.above_target_weight * 10_000.0 / uncovered
+    } else {
+        0.0
+    };
+    Judged {
+        percent,
+        target,
+        gap_points: match (percent, target) {
+            (Some(p), Some(t)) if t > p => t - p,
+            _ => 0.0,
+        },
+        shortfall,
+        value_per_person,
+    }
+}
+
+/// (depth from the deepest, region, indicator): sorting puts the finest regions first.
+type RegionKey = (usize, String, String);
+
+/// Scale estimates down, finest region first, wherever a region's sites would claim more
+/// people than the region has uncovered (less what was delivered there since its figure and
+/// what the sites with their own counts claim).
+fn cap_to_regions(
+    sites: &[Site],
+    scored: &mut [Scored],
+    resolver: &mut Resolver<'_>,
+    delivered_in: &dyn Fn(&str, &str, NaiveDate) -> i64,
+) {
+    // (region, indicator) → the (site, term) estimates and the own counts inside it.
+    let mut members: BTreeMap<RegionKey, (Vec<(usize, usize)>, f64)> = BTreeMap::new();
+    for (si, (site, s)) in sites.iter().zip(scored.iter()).enumerate() {
+        for (ti, t) in s.terms.iter().enumerate() {
+            if t.basis == Basis::NoData {
+                continue;
+            }
+            for code in site.region.lineage() {
+                let depth = code.as_str().split('.').count();
+                let entry = members
+                    .entry((usize::MAX - depth, code.to_string(), t.indicator.clone()))
+                    .or_default();
+                match t.basis {
+                    Basis::Estimate => entry.0.push((si, ti)),
+                    _ => entry.1 += t.expected_people,
+                }
+            }
+        }
+    }
+    // Deepest regions first (the key sorts by depth descending). Sums run in external-id
+    // order, so the result never depends on the order the sites came in.
+    for ((_, region, indicator), (mut estimates, counted)) in members {
+        estimates.sort_by(|a, b| sites[a.0].external_id.cmp(&sites[b.0].external_id));
+        if estimates.is_empty() {
+            continue;
+        }
+        let Some((coverage, as_of)) = resolver.rollup(&region, &indicator) else {
+            continue;
+        };
+        let pool = (coverage.uncovered() - delivered_in(&region, &indicator, as_of)).max(0) as f64
+            - counted;
+        let pool = pool.max(0.0);
+        let claimed: f64 = estimates
+            .iter()
+            .map(|&(si, ti)| scored[si].terms[ti].expected_people)
+            .sum();
+        if claimed > pool {
+            let factor = if claimed > 0.0 { pool / claimed } else { 0.0 };
+            for (si, ti) in estimates {
+                let t = &mut scored[si].terms[ti];
+                t.expected_people *= factor;
+                t.region_cap *= factor;
+            }
+        }
     }
 }
 

@@ -52,7 +52,9 @@ where
     Ok(())
 }
 
-async fn region_codes(txn: &impl ConnectionTrait) -> Result<HashSet<String>, sea_orm::DbErr> {
+pub(super) async fn region_codes(
+    txn: &impl ConnectionTrait,
+) -> Result<HashSet<String>, sea_orm::DbErr> {
     let codes: Vec<String> = regions::Entity::find()
         .select_only()
         .column(regions::Column::Code)
@@ -62,7 +64,7 @@ async fn region_codes(txn: &impl ConnectionTrait) -> Result<HashSet<String>, sea
     Ok(codes.into_iter().collect())
 }
 
-fn fail_if_any(problems: Vec<Problem>) -> Result<(), ApplyError> {
+pub(super) fn fail_if_any(problems: Vec<Problem>) -> Result<(), ApplyError> {
     if problems.is_empty() {
         Ok(())
     } else {
@@ -310,6 +312,10 @@ pub async fn sites(
             contact_email: r.contact_email.clone(),
             contact_phone: r.contact_phone.clone(),
             active: r.active,
+            synthetic: r.synthetic,
+            counts: serde_json::to_string(&r.counts)
+                .expect("a map of strings to integers serialises"),
+            counts_as_of: r.counts_as_of,
         };
         match existing.get(&r.external_id) {
             Some(m) if *m == wanted => {
@@ -535,6 +541,8 @@ pub async fn teams(
             kits: r.kits,
             capabilities: capabilities.join(";"),
             working_hours: r.working_hours.to_string(),
+            printers: r.printers,
+            phones: r.phones,
         };
         let existing = teams::Entity::find()
             .filter(teams::Column::Name.eq(&r.name))

@@ -2,6 +2,7 @@
 //! transaction) and return plain rows or domain values; HTTP and CLI never build queries.
 
 pub mod accounts;
+pub mod calendar;
 pub mod entity;
 pub mod import;
 pub mod outbox;

@@ -447,11 +447,17 @@ pub struct SiteBrief {
     pub region_code: String,
     pub lat: f64,
     pub lon: f64,
+    /// `exact`, `approx`, `coarse`, `centroid` (the region's centre: "lokasi perkiraan") or
+    /// `synthetic`.
+    pub coord_quality: String,
+    /// Made up by a synthetic data layer (the demo): not a real place.
+    pub synthetic: bool,
 }
 
-/// Everything `priority::rank` needs for the active sites inside `region`: the sites, and the
-/// regions, latest coverage, targets and visits of the surrounding kabupaten/kota (coverage is
-/// resolved upwards, so a kecamatan ranking still sees the kabupaten's figures).
+/// Everything `priority::rank` needs to rank the active sites inside `region`: the sites of the
+/// whole surrounding kabupaten/kota (a region's estimates are shared out among all its sites,
+/// so a kecamatan is ranked as part of its kabupaten) and its regions, latest coverage, targets
+/// and visits.
 pub async fn priority_inputs(
     db: &DatabaseConnection,
     region: &RegionCode,
@@ -546,7 +552,7 @@ pub async fn priority_inputs(
         .collect();
 
     let rows = sites::Entity::find()
-        .filter(within(sites::Column::RegionCode, region))
+        .filter(within(sites::Column::RegionCode, &top))
         .filter(sites::Column::Active.eq(true))
         .order_by_asc(sites::Column::ExternalId)
         .all(db)
@@ -573,6 +579,9 @@ pub async fn priority_inputs(
             kind,
             region: code,
             eligible,
+            counts: serde_json::from_str(&s.counts).unwrap_or_default(),
+            counts_as_of: s.counts_as_of,
+            synthetic: s.synthetic,
         });
         briefs.insert(
             s.id,
@@ -584,6 +593,8 @@ pub async fn priority_inputs(
                 region_code: s.region_code,
                 lat: s.lat,
                 lon: s.lon,
+                coord_quality: s.coord_quality,
+                synthetic: s.synthetic,
             },
         );
     }

@@ -13,3 +13,4 @@ mod plans;
 mod priorities;
 mod process;
 mod support;
+mod week;

@@ -608,6 +608,7 @@ pub async fn weekly_trigger_publishes_or_reminds_once(app: &TestApp) {
         time_limit_s: Some(0.3),
         seed: None,
         sites: Vec::new(),
+        shares: None,
     };
     let next_id = jemput::planning::plan_week(
         &app.db,

@@ -231,6 +231,7 @@ pub async fn demo_plan_without_publishing(app: &TestApp) -> i64 {
         time_limit_s: Some(0.5),
         seed: None,
         sites: Vec::new(),
+        shares: None,
     };
     let s = &app.settings;
     jemput::planning::plan_week(db, &s.priority, &s.planner, &region, &week, &options)

@@ -14,10 +14,11 @@ const TARGETS: &str =
 const COVERAGE: &str = "region_code,indicator,eligible,holders,as_of,source\n\
 35.09.01,ktp_el,100000,98600,2026-06-30,uji\n35.09.02,ktp_el,50000,49800,2026-06-30,uji\n\
 35.09.02,kia,10000,5000,2026-06-30,uji\n";
-const SITES: &str = "kind,external_id,name,address,region_code,lat,lon,coord_quality,eligible_ktp_el,eligible_ikd,eligible_kia,eligible_akta_lahir\n\
-sma,20523843,SMAN 1 Jombang,Jl. Uji 1,35.09.01.2001,-8.25,113.35,exact,167,167,,\n\
-paud,99000001,KB Melati Kencong,Desa Kencong,35.09.02.2001,-8.28,113.37,synthetic,,,40,40\n\
-sma,20523999,SMA Kencong,Jl. Uji 2,35.09.02.2001,-8.28,113.37,exact,100,100,,\n";
+// The first SMA sent its own list: 84 students not yet recorded on 1 July 2026.
+const SITES: &str = "kind,external_id,name,address,region_code,lat,lon,coord_quality,eligible_ktp_el,eligible_ikd,eligible_kia,eligible_akta_lahir,unrecorded_ktp_el,counts_as_of,synthetic\n\
+sma,20523843,SMAN 1 Jombang,Jl. Uji 1,35.09.01.2001,-8.25,113.35,exact,167,167,,,84,2026-07-01,false\n\
+paud,99000001,KB Melati Kencong,Desa Kencong,35.09.02.2001,-8.28,113.37,synthetic,,,40,40,,,true\n\
+sma,20523999,SMA Kencong,Jl. Uji 2,35.09.02.2001,-8.28,113.37,exact,100,100,,,,,false\n";
 // A visit to the SMA 120 days before the Monday of 2026-W48, after the coverage snapshot.
 const VISITS: &str = "external_id,visited_on,source,delivered_ktp_el\n20523843,2026-07-26,uji,20\n";
 
@@ -56,34 +57,38 @@ pub async fn the_api_answers_a_hand_computed_ranking(app: &TestApp) {
     assert_eq!(first["site"]["external_id"], "20523843");
 
     // By hand, with config/default.toml [priority]:
-    //   uncovered share = max(1 − 0.986, cohort floor 0.5) = 0.5
-    //   expected people = 167 × 0.5 − 20 delivered since the snapshot = 63.5
-    //   gap weight = (99.4 − 98.6) / (100 − 98.6) = 0.8 / 1.4
-    //   indicator weight ktp_el = 2; urgency = 1 + 0.5 × (1 − 25/60) (semester end in 25 days)
-    //   term = 63.5 × 0.8/1.4 × 2 × 1.291666… = 93.738095…
-    //   ikd: no coverage and no target → 0
+    //   expected people = the school's own list: 84 − 20 recorded since 1 July = 64
+    //   Kabupaten Jember KTP-el (the two kecamatan): 148,400 + 20 recorded of 150,000; 99.4 %
+    //   needs 149,100 → 680 people short; one person closes 10,000 / 680 basis points of it
+    //   term = 64 × 10,000 / 680 = 941.17647…
+    //   ikd: no coverage figure → no data, 0
     //   recency = 1 − 0.9·e^(−120/30); fairness = 1.25 (desa last visited 17 weeks ago ≥ 8)
-    //   score = 93.738095… × 0.98351… × 1.25 = 115.241136807…
+    let recency = 1.0 - 0.9 * (-4.0f64).exp();
+    let expected = 64.0 * 10_000.0 / 680.0 * recency * 1.25;
     let score = first["score"].as_f64().unwrap();
-    assert!((score - 115.241136807308).abs() < 1e-6, "{score}");
+    assert!((score - expected).abs() < 1e-6, "{score} vs {expected}");
     let term = &first["factors"]["terms"][0];
     assert_eq!(term["indicator"], "ktp_el");
-    assert_eq!(term["coverage_region"], "35.09.01");
+    assert_eq!(term["basis"], "count");
+    assert_eq!(term["count"], 84);
     assert_eq!(term["delivered"], 20);
-    assert!((term["expected_people"].as_f64().unwrap() - 63.5).abs() < 1e-9);
-    assert!((term["value"].as_f64().unwrap() - 93.73809523809524).abs() < 1e-9);
+    assert_eq!(term["expected_people"], 64.0);
+    assert_eq!(term["shortfall"], 680.0);
+    assert!((term["value"].as_f64().unwrap() - 64.0 * 10_000.0 / 680.0).abs() < 1e-9);
+    assert_eq!(first["factors"]["terms"][1]["basis"], "no_data");
     assert_eq!(first["factors"]["terms"][1]["value"], 0.0);
     assert_eq!(first["factors"]["days_since_visit"], 120);
     assert_eq!(first["factors"]["fairness"], 1.25);
+    assert_eq!(first["site"]["synthetic"], false);
     assert_eq!(
         first["explanation"]["id"],
-        "SMAN 1 Jombang: sekitar 64 siswa belum rekam KTP-el; Jombang 0,8 poin di bawah target 99,4%; \
-         menjelang akhir semester ganjil 2026/2027; kunjungan terakhir 120 hari lalu."
+        "SMAN 1 Jombang: 64 siswa belum rekam KTP-el menurut data situs per 1 Juli 2026; \
+         Kabupaten Jember kurang 680 orang (0,5 poin) untuk target KTP-el 99,4%; kunjungan terakhir 120 hari lalu."
     );
     assert_eq!(
         first["explanation"]["en"],
-        "SMAN 1 Jombang: about 64 students not yet recorded for KTP-el; Jombang 0.8 points below the 99.4% target; \
-         ahead of akhir semester ganjil 2026/2027; last visit 120 days ago."
+        "SMAN 1 Jombang: 64 students not yet recorded for KTP-el by the site's own count as of 1 July 2026; \
+         Kabupaten Jember is 680 people (0.5 points) short of the 99.4% KTP-el target; last visit 120 days ago."
     );
 
     // The factors recombine into the score.
@@ -98,24 +103,31 @@ pub async fn the_api_answers_a_hand_computed_ranking(app: &TestApp) {
         * first["factors"]["fairness"].as_f64().unwrap();
     assert!((rebuilt - score).abs() < 1e-9);
 
-    // Kencong (99.6 %) is above the KTP-el target: its SMA scores nothing; the PAUD's KIA gap counts.
+    // Kencong's SMA has no list: 100 × 0.4 % uncovered = 0.4 people, an estimate that says so.
     let items = body["items"].as_array().unwrap();
     let kencong_sma = items
         .iter()
         .find(|i| i["site"]["external_id"] == "20523999")
         .unwrap();
-    assert_eq!(kencong_sma["score"], 0.0);
     assert_eq!(kencong_sma["rank"], 3);
+    assert!((kencong_sma["expected_people"]["ktp_el"].as_f64().unwrap() - 0.4).abs() < 1e-9);
     let paud = items
         .iter()
         .find(|i| i["site"]["external_id"] == "99000001")
         .unwrap();
     assert_eq!(paud["rank"], 2);
-    // KIA 50 % vs 60 %: 40 × 0.5 × (10/50) × fairness 1.25 (never visited) = 5
+    assert_eq!(paud["site"]["synthetic"], true);
+    // KIA 50 % vs 60 %: 40 × 0.5 = 20 children; Jember is 1,000 short, so 10 bp each; × fairness
+    // 1.25 (never visited) = 250.
     assert!(
-        (paud["score"].as_f64().unwrap() - 5.0).abs() < 1e-9,
+        (paud["score"].as_f64().unwrap() - 250.0).abs() < 1e-9,
         "{}",
         paud["score"]
+    );
+    assert_eq!(
+        paud["explanation"]["id"],
+        "KB Melati Kencong (situs sintetis): perkiraan 20 anak belum punya KIA (dari cakupan Kec. Kencong per 30 Juni 2026); \
+         Kabupaten Jember kurang 1.000 orang (10 poin) untuk target KIA 60%; belum pernah dikunjungi."
     );
 
     // One site's priority answers the same numbers, ranked within its kabupaten.

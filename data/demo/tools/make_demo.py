@@ -46,11 +46,10 @@ N_MI = 300
 N_MTS = 200  # 14 kecamatan x 7 + 17 x 6
 N_MA = 90  # 6 kecamatan x 4 (3 urban + 3 drawn) + 16 x 3 + 9 x 2
 
-# Mean enrolment per unit type (log-normal, sigma 0.5, mu chosen so the mean is this value).
+# Enrolment per unit type: every unit gets its type's mean (no per-school source exists, and a
+# random draw would present noise as a difference between schools).
 ENROL_MEAN = {"tk": 39.0, "kb": 29.0, "ra": 35.0, "sps": 25.0,
               "mi": 0.8 * 160, "mts": 0.8 * 235, "ma": 0.8 * 370}
-ENROL_SIGMA = 0.5
-ENROL_MIN = 5
 MA_ADULT_SHARE = 0.45  # grade XII plus part of XI
 
 UNIT_KIND = {"tk": "tk", "kb": "paud", "ra": "ra", "sps": "paud",
@@ -83,16 +82,19 @@ CONTACT_NAMES = [
     "Bapak Sugeng Hariyanto", "Bapak Muhammad Zainuri", "Bapak Agus Salim", "Bapak Suparman",
 ]
 
-HOURS = {
-    "paud": "mon-sat 07:30-10:30",
-    "madrasah": "mon-thu 07:00-13:00; fri 07:00-10:30; sat 07:00-12:00",
-    "balai_desa": "mon-thu 08:00-15:00; fri 08:00-11:00",
-}
-
 SITE_HEADER = ["kind", "external_id", "name", "address", "region_code", "lat", "lon",
                "coord_quality", "eligible_ktp_el", "eligible_kia", "eligible_akta_lahir",
                "eligible_ikd", "opening_hours", "contact_name", "contact_email",
-               "contact_phone", "active"]
+               "contact_phone", "active", "synthetic"]
+
+# School calendar of Jawa Timur for the demo weeks. Assumed: the 2026/2027 calendar is not
+# published yet; the dates follow the pattern of earlier years (end-of-semester assessment in the
+# first full week of December, semester holiday from the week before Christmas).
+CALENDAR = [
+    ("35", "Penilaian Akhir Semester ganjil 2026/2027", "2026-12-07", "2026-12-12",
+     "sd;mi;smp;mts;sma;smk;ma;slb"),
+    ("35", "Libur semester ganjil 2026/2027", "2026-12-21", "2027-01-02", ""),
+]
 
 TEAMS = [
     # team, base_name, base (lat, lon) or kecamatan name, kits, capabilities, working hours, members
@@ -440,7 +442,6 @@ def main():
         if code not in bboxes:
             bboxes[code] = mp_bbox(shapes[code])
         u["lat"], u["lon"] = random_point(r_pos, shapes[code], bboxes[code])
-    r_enr = rng(5)
     r_contact = rng(6)
     slugs = set()
     site_rows = []
@@ -464,9 +465,7 @@ def main():
     type_totals = {}
     for u in units:
         t = u["type"]
-        mean = ENROL_MEAN[t]
-        mu = math.log(mean) - ENROL_SIGMA ** 2 / 2
-        enr = max(ENROL_MIN, half_up(r_enr.lognormvariate(mu, ENROL_SIGMA)))
+        enr = half_up(ENROL_MEAN[t])
         if t == "ma":
             ktp = half_up(enr * MA_ADULT_SHARE)
             el = (ktp, enr - ktp, enr, ktp)
@@ -475,13 +474,12 @@ def main():
         contact = r_contact.choice(CONTACT_NAMES)
         if t in ("mi", "mts", "ma"):
             email = f"info@{unique_slug(u['name'], u['kec']['nama'])}.sch.example.org"
-            hours = HOURS["madrasah"]
         else:
             email = ""
-            hours = HOURS["paud"]
+        # No opening hours: nobody asked these schools; the kind's configured default applies.
         site_rows.append([UNIT_KIND[t], u["id"], u["name"], address(u["desa"]), u["desa"]["kode"],
-                          fmt6(u["lat"]), fmt6(u["lon"]), "synthetic", *el, hours, contact, email,
-                          "", "true"])
+                          fmt6(u["lat"]), fmt6(u["lon"]), "synthetic", *el, "", contact, email,
+                          "", "true", "true"])
         tt = type_totals.setdefault(t, [0, 0])
         tt[0] += 1
         tt[1] += enr
@@ -508,14 +506,20 @@ def main():
         slug = unique_slug(d["nama"], kec_by_code[d["kec_kode"]]["nama"])
         email = f"info@{slug}.{'kel' if kel else 'desa'}.example.org"
         el = [desa_el[(d["kode"], ind)] for ind in INDICATORS]
+        # Every desa has its office: a real place, located at the desa centroid.
         site_rows.append(["balai_desa", f"BD-{d['kode']}", name, address(d), d["kode"],
-                          d["lat"], d["lng"], "centroid", *el, HOURS["balai_desa"], contact,
-                          email, "", "true"])
+                          d["lat"], d["lng"], "centroid", *el, "", contact,
+                          email, "", "true", "false"])
     site_rows.sort(key=lambda r: (r[4], r[1]))
     ids = [r[1] for r in site_rows]
     assert len(ids) == len(set(ids))
     counts["situs_sintetis_jember.csv"] = write_csv(out / "situs_sintetis_jember.csv",
                                                     SITE_HEADER, site_rows)
+
+    # 5. school calendar ------------------------------------------------------------------
+    counts["kalender_sekolah_jember.csv"] = write_csv(
+        out / "kalender_sekolah_jember.csv", ["region_code", "name", "start", "end", "kinds"],
+        [list(r) for r in CALENDAR])
 
     # 6. teams ----------------------------------------------------------------------------
     kec_by_name = {k["nama"]: k for k in kecs}
@@ -599,6 +603,7 @@ def render_readme(counts, kind_counts, type_totals, cov_sums, team_rows):
         ("situs_sintetis_jember.csv", "**synthetic**", "PAUD/TK/KB/RA, MI, MTs, MA and one balai desa per desa"),
         ("cakupan_kecamatan_jember.csv", "**synthetic** (kabupaten totals real)", "coverage per kecamatan and indicator"),
         ("target_nasional.csv", "real (as reported)", "national targets 2025 and 2026"),
+        ("kalender_sekolah_jember.csv", "**assumed**", "school calendar: end-of-semester assessment week and semester holiday 2026/2027"),
         ("tim_jember.csv", "**synthetic**", "four outreach teams, 3 members each"),
     ]
     for f, kind, content in rows:
@@ -636,7 +641,8 @@ def render_readme(counts, kind_counts, type_totals, cov_sums, team_rows):
     a("## Synthetic files and how they were made")
     a("")
     a(f"Seeds: base `SEED = {SEED}`; each random stream uses `random.Random(SEED * 100 + k)`:")
-    a("k = 1 unit counts, 2 names, 3 coordinates, 4 coverage noise, 5 enrolment, 6 contacts.")
+    a("k = 1 unit counts, 2 names, 3 coordinates, 4 coverage noise, 6 contacts (5, enrolment, is no")
+    a("longer drawn).")
     a("")
     a("### `cakupan_kecamatan_jember.csv`")
     a("")
@@ -678,7 +684,7 @@ def render_readme(counts, kind_counts, type_totals, cov_sums, team_rows):
     a("Follows the \"Guidance for a realistic synthetic complement\" in `shared/data/sekolah/README.md`")
     a("(counts scaled from BPS *Kabupaten Jember dalam Angka* as quoted by Radar Jember 2019-07-02).")
     a("")
-    a("| kind | what | units | mean enrolment used | drawn enrolment (sum) |")
+    a("| kind | what | units | enrolment per unit (the mean) | enrolment (sum) |")
     a("|---|---|---:|---:|---:|")
     what = {"tk": ("tk", "TK (40 % of PAUD)"), "kb": ("paud", "KB, kelompok bermain (30 %)"),
             "ra": ("ra", "RA, raudhatul athfal (20 %)"), "sps": ("paud", "SPS/TPA (10 %)"),
@@ -708,9 +714,10 @@ def render_readme(counts, kind_counts, type_totals, cov_sums, team_rows):
     a("  `RA Al-Hidayah`, `MI Miftahul Ulum`, `MTs Nurul Huda`, `MA Darussalam`). When the same name")
     a("  occurs twice in a desa it is numbered `01`, `02`, …. Address: `Desa <desa>, Kec. <kecamatan>`")
     a("  (`Kel.` for kelurahan).")
-    a("- **Enrolment** (an assumption; no per-school source exists): log-normal with σ = 0.5 and μ")
-    a("  chosen so the mean equals the value above (TK 39 and KB 29 from the README; RA 35 and SPS/TPA")
-    a("  25 assumed; MI/MTs/MA = 0.8 × the SD/SMP/SMA means 160/235/370), rounded half up, minimum 5.")
+    a("- **Enrolment** (an assumption; no per-school source exists): every unit gets its type's mean")
+    a("  (TK 39 and KB 29 from the README; RA 35 and SPS/TPA 25 assumed; MI/MTs/MA = 0.8 × the")
+    a("  SD/SMP/SMA means 160/235/370), rounded half up. A random draw would show noise as if it were")
+    a("  a difference between schools; the real SD/SMP/SMA/SMK of Dapodik get their level's mean too.")
     a("- **Eligible per site.** PAUD/TK/RA/MI/MTs: `eligible_kia` = `eligible_akta_lahir` = enrolment,")
     a("  KTP-el and IKD 0. MA: `eligible_ktp_el` = `eligible_ikd` = round(enrolment × 0.45) (grade XII")
     a("  plus part of XI), `eligible_kia` = enrolment − that, `eligible_akta_lahir` = enrolment.")
@@ -721,13 +728,27 @@ def render_readme(counts, kind_counts, type_totals, cov_sums, team_rows):
     a("  `cakupan_kecamatan_jember.csv`, split in proportion to 1 + the desa's real schools (where")
     a("  people live; area would give thinly settled forest desa most of the people) with largest-remainder")
     a("  rounding, so the desa figures add up to the kecamatan figures exactly.")
-    a("- **Hours.** PAUD/TK/KB/RA/SPS `mon-sat 07:30-10:30`; MI/MTs/MA")
-    a("  `mon-thu 07:00-13:00; fri 07:00-10:30; sat 07:00-12:00`; balai desa")
-    a("  `mon-thu 08:00-15:00; fri 08:00-11:00`.")
+    a("- **Hours.** None: `opening_hours` is empty, so jemput uses the kind's default from")
+    a("  `config/default.toml` `[planner.default_hours]` (no weekend: nobody asked these sites).")
+    a("- **Synthetic flag.** `synthetic` = `true` for the invented PAUD/TK/KB/RA and madrasah (jemput")
+    a("  marks them \"situs sintetis\" in the ranking, the plan and the emails); `false` for the balai")
+    a("  desa, which exist (one per desa) and are placed at the desa centroid (`coord_quality` =")
+    a("  `centroid`: an approximate location).")
     a("- **Contacts.** `contact_name` drawn from a list of 20 common Indonesian names (Ibu/Bapak …);")
     a("  `contact_email` empty for PAUD units, `info@<slug>.sch.example.org` for madrasah and")
     a("  `info@<slug>.desa.example.org` / `.kel.example.org` for village offices (example.org only,")
     a("  none of these addresses exist); `contact_phone` empty; `active` = `true`.")
+    a("")
+    a("### `kalender_sekolah_jember.csv`")
+    a("")
+    a("jemput's school calendar format (`region_code,name,start,end,kinds`; empty `kinds` = every")
+    a("school and PAUD kind). **Assumed**: the Jawa Timur 2026/2027 calendar is not published; the")
+    a("rows follow earlier years' pattern:")
+    a("")
+    a("| region | name | from | to | kinds |")
+    a("|---|---|---|---|---|")
+    for r in CALENDAR:
+        a(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4] or 'all schools and PAUD'} |")
     a("")
     a("### `tim_jember.csv`")
     a("")

@@ -9,6 +9,7 @@ pub mod plan_pins;
 pub mod plan_stops;
 pub mod plans;
 pub mod regions;
+pub mod school_calendar;
 pub mod sessions;
 pub mod sites;
 pub mod targets;

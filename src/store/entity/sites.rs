@@ -23,6 +23,11 @@ pub struct Model {
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
     pub active: bool,
+    /// Made up by a synthetic data layer (the demo): not a real place.
+    pub synthetic: bool,
+    /// Canonical JSON object, indicator -> the site's own count of people not yet served.
+    pub counts: String,
+    pub counts_as_of: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,10 @@ pub struct Model {
     pub capabilities: String,
     /// Canonical weekly hours.
     pub working_hours: String,
+    /// Laptop-and-printer sets (KIA, akta); `None`: the configured default.
+    pub printers: Option<i32>,
+    /// Phones for IKD activation; `None`: one per member.
+    pub phones: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
