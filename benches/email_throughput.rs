@@ -31,6 +31,7 @@ fn week() -> TeamWeek {
             date: monday + chrono::Duration::days(d),
             base_name: "Dispendukcapil Jember".into(),
             back_at: "14:10".into(),
+            break_at: Some(("12:00".into(), "13:00".into())),
             travel_s: 3600,
             visits: (0..3)
                 .map(|i| Visit {
@@ -53,6 +54,9 @@ fn week() -> TeamWeek {
                         "https://jemput.example.go.id/v/{}.2.1764892800.c2lnbmF0dXJl",
                         d * 10 + i
                     )),
+                    estimated: true,
+                    synthetic: false,
+                    approximate_location: false,
                 })
                 .collect(),
         })

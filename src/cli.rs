@@ -875,8 +875,8 @@ pub fn print_plan(v: &crate::planning::PlanView) {
             };
             println!(
                 "    {}-{}  {:<10} {}{}{}  [{}{}]",
-                s.start,
-                s.end,
+                crate::email::hhmm(&s.start),
+                crate::email::hhmm(&s.end),
                 s.kind,
                 s.name,
                 part,

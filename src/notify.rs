@@ -170,6 +170,10 @@ pub fn team_days(
                 base_name: r.base.name.clone(),
                 back_at: r.back_at.clone(),
                 travel_s: r.travel_s,
+                break_at: r
+                    .break_at
+                    .as_ref()
+                    .map(|b| (b.start.clone(), b.end.clone())),
                 visits: r
                     .stops
                     .iter()
@@ -189,6 +193,9 @@ pub fn team_days(
                         end: s.end.clone(),
                         travel_from_prev_s: s.travel_from_prev_s,
                         people: s.people.clone(),
+                        estimated: s.estimated,
+                        synthetic: s.synthetic,
+                        approximate_location: s.coord_quality == "centroid",
                         log_url: links.map(|(l, tz)| l.url(s.visit_id, team_id, date, tz)),
                     })
                     .collect(),

@@ -152,7 +152,7 @@ fn item(
         expected_people: scored
             .terms
             .iter()
-            .map(|t| (t.indicator.clone(), t.expected_people))
+            .map(|t| (t.indicator.to_string(), t.expected_people))
             .collect(),
         explanation,
         factors: Factors {

@@ -67,8 +67,9 @@ fn event(
     stamp: chrono::DateTime<chrono::Utc>,
     cancelled: bool,
 ) -> Option<Event> {
-    let start = local(date, &v.start)?;
-    let end = local(date, &v.end)?;
+    // Whole minutes: a calendar reads "07:30", not "07:30:20".
+    let start = local(date, &super::hhmm(&v.start))?;
+    let end = local(date, &super::hhmm(&v.end))?;
     let tzid = week.time_zone.clone();
     let services: Vec<String> = v
         .people

@@ -66,6 +66,8 @@ pub struct TeamDay {
     /// Back at base (HH:MM).
     pub back_at: String,
     pub travel_s: i64,
+    /// The midday break this day takes (start, end as HH:MM), if any.
+    pub break_at: Option<(String, String)>,
     pub visits: Vec<Visit>,
 }
 
@@ -87,6 +89,12 @@ pub struct Visit {
     pub travel_from_prev_s: i32,
     /// Expected people per indicator (`ktp_el`, `kia`, `akta_lahir`, `ikd`).
     pub people: BTreeMap<String, f64>,
+    /// The people are estimates from coverage figures, not the site's own count.
+    pub estimated: bool,
+    /// Made up by a synthetic data layer (the demo): not a real place.
+    pub synthetic: bool,
+    /// The pin is the desa's or kecamatan's centre, not the site's own position.
+    pub approximate_location: bool,
     /// The signed link that opens this visit's report form (no password needed).
     pub log_url: Option<String>,
 }
@@ -353,6 +361,8 @@ struct VisitCtx {
     n: usize,
     name: String,
     kind: String,
+    /// "situs sintetis", "lokasi perkiraan", "termasuk ishoma".
+    marks: Vec<String>,
     part: Option<String>,
     address: String,
     contact: Option<String>,
@@ -361,6 +371,7 @@ struct VisitCtx {
     end: String,
     travel: String,
     people: Vec<String>,
+    estimated: bool,
     bring: Vec<String>,
     map: String,
     log_url: Option<String>,
@@ -369,6 +380,8 @@ struct VisitCtx {
 #[derive(Serialize)]
 struct DayCtx {
     title: String,
+    /// "Ishoma 12:00–13:00".
+    break_line: Option<String>,
     base: String,
     back_at: String,
     travel: String,
@@ -395,7 +408,12 @@ fn labels(lang: Lang) -> BTreeMap<&'static str, &'static str> {
         ("kind", "Jenis", "Kind"),
         ("address", "Alamat", "Address"),
         ("contact", "Kontak", "Contact"),
-        ("people", "Perkiraan peserta", "Expected people"),
+        ("people", "Perkiraan peserta", "Expected people (estimate)"),
+        (
+            "people_counted",
+            "Peserta menurut daftar dari lokasi",
+            "People on the site's own list",
+        ),
         ("bring", "Bawa", "Bring"),
         ("map", "Peta", "Map"),
         ("log", "Catat hasil kunjungan", "Log this visit"),
@@ -494,10 +512,55 @@ fn people_lines(lang: Lang, people: &BTreeMap<String, f64>) -> Vec<String> {
         .collect()
 }
 
+/// `07:34` from `07:34:10`: people read minutes.
+pub fn hhmm(t: &str) -> String {
+    t.get(..5).unwrap_or(t).to_string()
+}
+
+/// What the reader must know about a visit beside its name.
+fn marks(lang: Lang, v: &Visit, break_at: Option<&(String, String)>) -> Vec<String> {
+    let mut out = Vec::new();
+    let id = lang == Lang::Id;
+    if v.synthetic {
+        out.push(
+            if id {
+                "situs sintetis dari data demo"
+            } else {
+                "synthetic demo site"
+            }
+            .to_string(),
+        );
+    }
+    if v.approximate_location {
+        out.push(
+            if id {
+                "lokasi perkiraan: pastikan alamatnya"
+            } else {
+                "approximate location: confirm the address"
+            }
+            .to_string(),
+        );
+    }
+    if let Some((start, _)) = break_at
+        && v.start.as_str() < start.as_str()
+        && v.end.as_str() > start.as_str()
+    {
+        out.push(
+            if id {
+                "termasuk ishoma"
+            } else {
+                "includes the midday break"
+            }
+            .to_string(),
+        );
+    }
+    out
+}
+
 fn change_line(lang: Lang, c: &Change) -> ChangeCtx {
     let when = |x: &Option<(NaiveDate, String)>| {
         x.as_ref()
-            .map(|(d, t)| format!("{} {}", long_date(lang, *d), t))
+            .map(|(d, t)| format!("{} {}", long_date(lang, *d), hhmm(t)))
             .unwrap_or_default()
     };
     let what = match (lang, c.kind) {
@@ -556,6 +619,7 @@ pub fn render_schedule(
                     n: i + 1,
                     name: v.name.clone(),
                     kind: kind_label(lang, &v.kind),
+                    marks: marks(lang, v, d.break_at.as_ref()),
                     part: (v.parts > 1).then(|| match lang {
                         Lang::Id => format!("bagian {} dari {}", v.part, v.parts),
                         Lang::En => format!("part {} of {}", v.part, v.parts),
@@ -567,11 +631,12 @@ pub fn render_schedule(
                         (None, Some(p)) => Some(p.clone()),
                         (None, None) => None,
                     },
-                    arrive: v.arrive.clone(),
-                    start: v.start.clone(),
-                    end: v.end.clone(),
+                    arrive: hhmm(&v.arrive),
+                    start: hhmm(&v.start),
+                    end: hhmm(&v.end),
                     travel: duration(lang, v.travel_from_prev_s as i64),
                     people: people_lines(lang, &v.people),
+                    estimated: v.estimated,
                     bring: to_bring(lang, v, week.kits, week.prints_cards),
                     map: osm_link(v.lat, v.lon),
                     log_url: v.log_url.clone(),
@@ -587,6 +652,10 @@ pub fn render_schedule(
             week_visits += visits.len();
             DayCtx {
                 title: long_date(lang, d.date),
+                break_line: d.break_at.as_ref().map(|(a, b)| match lang {
+                    Lang::Id => format!("Ishoma {a}–{b}: tidak ada layanan atau perjalanan."),
+                    Lang::En => format!("Midday break {a}–{b}: no service or travel."),
+                }),
                 base: d.base_name.clone(),
                 back_at: d.back_at.clone(),
                 travel: duration(lang, d.travel_s),

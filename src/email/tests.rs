@@ -34,6 +34,9 @@ fn visit(
             .iter()
             .map(|(k, v)| (k.to_string(), *v))
             .collect::<BTreeMap<_, _>>(),
+        estimated: true,
+        synthetic: false,
+        approximate_location: false,
         log_url: Some(format!(
             "https://jemput.example.go.id/v/{site_id}.2.1764892800.c2lnbmF0dXJl"
         )),
@@ -55,25 +58,34 @@ fn fixture() -> TeamWeek {
             TeamDay {
                 date: day(23),
                 base_name: "Dispendukcapil Jember, Jl. Jawa No. 47".into(),
-                back_at: "13:05".into(),
+                back_at: "13:50".into(),
                 travel_s: 3900,
+                break_at: Some(("12:00".into(), "13:00".into())),
                 visits: vec![
-                    visit(
-                        101,
-                        "SMAN 1 Jember",
-                        "sma",
-                        "07:30",
-                        "11:40",
-                        &[("ktp_el", 148.0), ("ikd", 60.0)],
-                    ),
-                    visit(
-                        102,
-                        "TK Dharma Wanita",
-                        "tk",
-                        "11:55",
-                        "12:25",
-                        &[("kia", 14.6)],
-                    ),
+                    // The school's own list: counted, not estimated.
+                    Visit {
+                        estimated: false,
+                        ..visit(
+                            101,
+                            "SMAN 1 Jember",
+                            "sma",
+                            "07:30:20",
+                            "11:40:20",
+                            &[("ktp_el", 148.0), ("ikd", 60.0)],
+                        )
+                    },
+                    // A synthetic kindergarten whose visit runs through the break.
+                    Visit {
+                        synthetic: true,
+                        ..visit(
+                            102,
+                            "TK Dharma Wanita",
+                            "tk",
+                            "11:55",
+                            "13:25",
+                            &[("kia", 14.6)],
+                        )
+                    },
                 ],
             },
             TeamDay {
@@ -81,14 +93,19 @@ fn fixture() -> TeamWeek {
                 base_name: "Dispendukcapil Jember, Jl. Jawa No. 47".into(),
                 back_at: "10:40".into(),
                 travel_s: 2400,
-                visits: vec![visit(
-                    103,
-                    "Balai Desa Sukorambi",
-                    "balai_desa",
-                    "08:00",
-                    "10:00",
-                    &[("akta_lahir", 9.0), ("ktp_el", 12.0)],
-                )],
+                break_at: None,
+                // Placed at the desa's centre: the team confirms where the office is.
+                visits: vec![Visit {
+                    approximate_location: true,
+                    ..visit(
+                        103,
+                        "Balai Desa Sukorambi",
+                        "balai_desa",
+                        "08:00",
+                        "10:00",
+                        &[("akta_lahir", 9.0), ("ktp_el", 12.0)],
+                    )
+                }],
             },
         ],
         changes: Vec::new(),

@@ -1038,6 +1038,9 @@ pub fn solve(p: &Problem, options: &Options) -> Outcome {
             best.insert_unit(p, first, &mut last_pass_ticks);
         }
     }
+    // Then every one-for-one swap that gains priority (a visit left out for a cheaper one that
+    // blocks it), so that a visit is reported crowded out only by visits worth more.
+    replace_pass(p, &mut best, &shared.pool, &mut last_pass_ticks);
     let best = &best;
     let plan = best.to_plan(p);
     let bound = upper_bound(p);
@@ -1061,6 +1064,63 @@ pub fn solve(p: &Problem, options: &Options) -> Outcome {
     }
 }
 
+/// The prize of the unit `site` belongs to (all parts of a multi-day visit).
+fn unit_prize(p: &Problem, site: usize) -> i64 {
+    p.unit(site).iter().map(|&x| p.prize[x]).sum()
+}
+
+/// How many unserved visits, best first, the swap pass looks at, and how many passes it makes:
+/// a bound on its work at the end of every solve.
+const SWAP_CANDIDATES: usize = 300;
+const SWAP_PASSES: usize = 3;
+
+/// One-for-one swaps on the final plan: an unserved single visit goes in where removing one
+/// cheaper visit (and putting that one back elsewhere if it fits) makes room, when the plan
+/// gains priority. Multi-day visits are left to the search.
+fn replace_pass(p: &Problem, sol: &mut Sol, pool: &[usize], ticks: &mut u64) {
+    let mut order: Vec<usize> = pool
+        .iter()
+        .copied()
+        .filter(|&s| p.group_of[s].is_none())
+        .collect();
+    order.sort_by(|&a, &b| p.prize[b].cmp(&p.prize[a]).then(a.cmp(&b)));
+    order.truncate(SWAP_CANDIDATES);
+    for _ in 0..SWAP_PASSES {
+        let mut improved = false;
+        'site: for &s in &order {
+            if sol.route_of[s].is_some() || sol.taken(p, s) {
+                continue;
+            }
+            for &r in &p.eligible[s] {
+                for &victim in &sol.routes[r].stops {
+                    if p.pinned[victim].is_some() || unit_prize(p, victim) >= p.prize[s] {
+                        continue;
+                    }
+                    *ticks += 1;
+                    let mut trial = sol.clone();
+                    let mut removed = Vec::new();
+                    if !trial.remove_unit(p, victim, &mut removed) {
+                        continue;
+                    }
+                    let Some((pos, _)) = trial.best_in_route(p, s, r, ticks) else {
+                        continue;
+                    };
+                    trial.insert(p, s, r, pos);
+                    trial.insert_unit(p, removed[0], ticks);
+                    if trial.better_than(sol) {
+                        *sol = trial;
+                        improved = true;
+                        continue 'site;
+                    }
+                }
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+}
+
 /// Why a site with a positive prize is not in the plan. Every reason is established with the
 /// planner's own checker ([`super::evaluate`]) on one-site plans, so it is true when reported.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -1080,8 +1140,12 @@ pub enum Why {
     /// consecutive working days on which all of them fit.
     NoConsecutiveDays { parts: u32 },
     /// It fits an empty day, but no day has room for it in this plan: the cheapest single visit
-    /// it could replace has this priority (`None`: no single visit's removal makes room).
-    CrowdedOut { displaced_priority: Option<f64> },
+    /// it could replace has this priority (`None`: no single visit's removal makes room), no
+    /// less than its own `priority` (all its parts).
+    CrowdedOut {
+        priority: f64,
+        displaced_priority: Option<f64>,
+    },
     /// It still fits a day of this plan as it is: the search left it out.
     Overlooked,
 }
@@ -1399,6 +1463,7 @@ fn group_reason(
         };
     }
     Why::CrowdedOut {
+        priority: unit.iter().map(|&s| p.prize[s]).sum::<i64>() as f64 / 1000.0,
         displaced_priority: None,
     }
 }
@@ -1442,6 +1507,7 @@ fn crowded_out(
         }
     }
     Why::CrowdedOut {
+        priority: p.prize[s] as f64 / 1000.0,
         displaced_priority: cheapest.map(|c| c as f64 / 1000.0),
     }
 }

@@ -154,6 +154,7 @@ fn crowded_out_names_the_visit_it_would_displace() {
     assert_eq!(
         reason_of(&inst, "less"),
         Why::CrowdedOut {
+            priority: 10.0,
             displaced_priority: Some(100.0)
         }
     );
@@ -446,8 +447,15 @@ proptest! {
                     prop_assert!(some_part(&|u| exists(u, &reach) && !exists(u, &as_is)), "{id}: needs more time");
                     prop_assert!(service_min > window_min, "{id}: {service_min} > {window_min}");
                 }
-                Why::NoConsecutiveDays { .. } | Why::CrowdedOut { .. } => {
+                Why::NoConsecutiveDays { .. } => {
                     prop_assert!(units.iter().all(|u| exists(u, &as_is)), "{id}: each part fits a day alone")
+                }
+                Why::CrowdedOut { priority, displaced_priority } => {
+                    prop_assert!(units.iter().all(|u| exists(u, &as_is)), "{id}: each part fits a day alone");
+                    // After the swap pass, whatever blocks a single visit is worth more.
+                    if let (Some(d), None) = (displaced_priority, &s.group) {
+                        prop_assert!(d >= priority - 1e-9, "{id}: {priority} crowded out by {d}");
+                    }
                 }
                 Why::Overlooked => prop_assert!(false, "{id}: the last pass leaves nothing that fits"),
             }

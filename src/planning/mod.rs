@@ -210,7 +210,7 @@ fn candidate_inputs(ranking: &ranking::Ranking, wanted: &HashSet<i64>) -> Vec<Ca
                     .factors
                     .terms
                     .iter()
-                    .map(|t| (t.indicator.clone(), t.value * scale))
+                    .map(|t| (t.indicator.to_string(), t.value * scale))
                     .collect(),
                 closed: Vec::new(),
             })
@@ -332,6 +332,7 @@ async fn make_plan(
     let instance = built.instance;
     let targets = settings.shares.clone();
     let visits_for_solver = visits.clone();
+    let scores: HashMap<i64, f64> = ranking.items.iter().map(|i| (i.site.id, i.score)).collect();
     let solved = tokio::task::spawn_blocking(move || -> Result<_, PlanError> {
         let solved =
             planner::shares::solve_week(&instance, &visits_for_solver, &targets, time_limit, seed)
@@ -350,7 +351,7 @@ async fn make_plan(
                 check.errors
             )));
         }
-        let reasons = explain_unserved(problem, instance, &outcome.plan);
+        let reasons = explain_unserved(problem, instance, &outcome.plan, &scores);
         let legs = route_legs(problem, &outcome.plan);
         Ok((solved, reasons, legs))
     })
@@ -484,6 +485,7 @@ fn explain_unserved(
     problem: &planner::Problem,
     instance: &planner::Instance,
     plan: &planner::Plan,
+    scores: &HashMap<i64, f64>,
 ) -> Vec<(usize, planner::Why)> {
     let site_of = |key: &str| key.split(['#', '@']).next().unwrap_or_default().to_string();
     let served: HashSet<String> = plan
@@ -495,7 +497,22 @@ fn explain_unserved(
     let mut order: Vec<usize> = (0..problem.n_sites())
         .filter(|&s| !served.contains(&problem.site_ids[s]))
         .collect();
-    order.sort_by(|&a, &b| problem.prize[b].cmp(&problem.prize[a]).then(a.cmp(&b)));
+    // The sites the ranking puts first are explained first (a site's parts and sessions each
+    // carry only a share of its priority).
+    let worth_of = |s: usize| {
+        site_of(&problem.site_ids[s])
+            .parse::<i64>()
+            .ok()
+            .and_then(|id| scores.get(&id).copied())
+            .unwrap_or(0.0)
+    };
+    // Of a site's session lengths, the most valuable speaks for it.
+    order.sort_by(|&a, &b| {
+        worth_of(b)
+            .total_cmp(&worth_of(a))
+            .then(problem.prize[b].cmp(&problem.prize[a]))
+            .then(a.cmp(&b))
+    });
     let mut named = HashSet::new();
     let chosen: Vec<usize> = order
         .into_iter()

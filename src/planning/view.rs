@@ -147,6 +147,11 @@ pub struct UnscheduledView {
     pub text_en: String,
 }
 
+/// `29,8`: one decimal with the Indonesian decimal comma.
+fn comma(x: f64) -> String {
+    format!("{x:.1}").replace('.', ",")
+}
+
 /// A reason for leaving a site (or the rest of it) out, in Bahasa Indonesia and English.
 pub fn why_text(why: &serde_json::Value) -> (String, String) {
     let n = |k: &str| why[k].as_f64().unwrap_or_default().round() as i64;
@@ -201,16 +206,40 @@ pub fn why_text(why: &serde_json::Value) -> (String, String) {
                 n("parts")
             ),
         ),
-        "crowded_out" => match why["displaced_priority"].as_f64() {
-            Some(p) => (
-                format!("kalah prioritas: harus menggeser kunjungan berprioritas {p:.1}"),
-                format!("crowded out: it would displace a visit of priority {p:.1}"),
-            ),
-            None => (
-                "kalah prioritas: hari yang cocok sudah penuh; harus menggeser lebih dari satu kunjungan".into(),
-                "crowded out: the days it fits are full; it would displace more than one visit".into(),
-            ),
-        },
+        "crowded_out" => {
+            let own = why["priority"]
+                .as_f64()
+                .map(|p| {
+                    (
+                        format!(" (prioritas {})", comma(p)),
+                        format!(" (priority {p:.1})"),
+                    )
+                })
+                .unwrap_or_default();
+            match why["displaced_priority"].as_f64() {
+                Some(p) => (
+                    format!(
+                        "kalah prioritas: kunjungan ini{} harus menggeser kunjungan berprioritas {}",
+                        own.0,
+                        comma(p)
+                    ),
+                    format!(
+                        "crowded out: this visit{} would displace a visit of priority {p:.1}",
+                        own.1
+                    ),
+                ),
+                None => (
+                    format!(
+                        "kalah prioritas: hari yang cocok sudah penuh; kunjungan ini{} harus menggeser lebih dari satu kunjungan",
+                        own.0
+                    ),
+                    format!(
+                        "crowded out: the days it fits are full; this visit{} would displace more than one visit",
+                        own.1
+                    ),
+                ),
+            }
+        }
         "overlooked" => (
             "masih muat tetapi belum dimasukkan; buat rencana ulang".into(),
             "still fits but was left out; re-plan".into(),

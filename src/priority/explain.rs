@@ -107,18 +107,18 @@ pub fn explain(
         Some(t) if t.basis == Basis::NoData => parts.push(if id {
             format!(
                 "tidak ada data cakupan {} untuk memperkirakan sasaran",
-                indicator_name(&t.indicator, lang)
+                indicator_name(t.indicator, lang)
             )
         } else {
             format!(
                 "no {} coverage figure to estimate from",
-                indicator_name(&t.indicator, lang)
+                indicator_name(t.indicator, lang)
             )
         }),
         Some(t) => {
             let who = people(site.kind, lang);
             let n = int(t.expected_people, lang);
-            let what = lacking(&t.indicator, lang);
+            let what = lacking(t.indicator, lang);
             match t.basis {
                 Basis::Count => {
                     let when = t
@@ -174,7 +174,7 @@ pub fn explain(
                 .judged_region
                 .as_ref()
                 .map(|r| region_label(r, region_names, lang));
-            let ind = indicator_name(&t.indicator, lang);
+            let ind = indicator_name(t.indicator, lang);
             match (judged, t.target_percent) {
                 (Some(r), Some(target)) if t.shortfall >= 1.0 => parts.push(if id {
                     format!(

@@ -37,12 +37,12 @@ mod explain;
 pub use explain::{Language, explain};
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::coverage::Coverage;
-use crate::domain::region::Depth;
 use crate::domain::{RegionCode, SiteKind};
 
 /// Scoring parameters; defaults and their reasons are in `config/default.toml` `[priority]`.
@@ -212,14 +212,14 @@ pub enum Basis {
 /// One indicator's share of a site's score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Term {
-    pub indicator: String,
+    pub indicator: &'static str,
     pub eligible: i64,
     pub basis: Basis,
     /// The site's own count, when `basis` is `count`, and its date.
     pub count: Option<i64>,
     pub count_as_of: Option<NaiveDate>,
     /// The region whose coverage the estimate used, its coverage and the snapshot date.
-    pub coverage_region: Option<String>,
+    pub coverage_region: Option<Arc<str>>,
     pub coverage_percent: Option<f64>,
     pub coverage_as_of: Option<NaiveDate>,
     /// Days between the snapshot and the reference day; `coverage_old` above the configured age.
@@ -233,7 +233,7 @@ pub struct Term {
     pub delivered: i64,
     pub expected_people: f64,
     /// The kabupaten/kota whose progress to target a person counts toward.
-    pub judged_region: Option<String>,
+    pub judged_region: Option<Arc<str>>,
     pub judged_percent: Option<f64>,
     pub target_percent: Option<f64>,
     /// Points below target in the judged region (0 at or above target).
@@ -295,7 +295,12 @@ impl Scored {
     pub fn value_by_indicator(&self) -> BTreeMap<String, f64> {
         self.terms
             .iter()
-            .map(|t| (t.indicator.clone(), t.value * self.recency * self.fairness))
+            .map(|t| {
+                (
+                    t.indicator.to_string(),
+                    t.value * self.recency * self.fairness,
+                )
+            })
             .collect()
     }
 }
@@ -377,17 +382,6 @@ impl Resolver<'_> {
     }
 }
 
-/// The region a site's people count toward: its kabupaten/kota (the office's unit), else the
-/// coarsest region above it.
-fn judged_region(region: &RegionCode) -> RegionCode {
-    let lineage = region.lineage();
-    lineage
-        .iter()
-        .find(|c| c.depth() == Depth::KabupatenKota)
-        .cloned()
-        .unwrap_or_else(|| lineage.last().cloned().unwrap_or_else(|| region.clone()))
-}
-
 /// Score every site for the week starting `on` and return them best first. Ties are broken by
 /// external id, so the order never depends on the order sites were imported in.
 pub fn rank(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) -> Vec<Scored> {
@@ -410,6 +404,89 @@ struct Judged {
     value_per_person: f64,
 }
 
+/// A region code and the codes above it, finest first, as slices of the code itself:
+/// "35.09.01.2001", "35.09.01", "35.09", "35".
+fn prefixes(code: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(Some(code), |c| c.rfind('.').map(|i| &c[..i]))
+}
+
+/// The region codes of one ranking, numbered, so that the per-region bookkeeping of tens of
+/// thousands of sites works on small integers rather than strings.
+#[derive(Default)]
+struct Codes<'a> {
+    ids: HashMap<&'a str, u32>,
+    codes: Vec<&'a str>,
+    /// The same codes as shared strings, for the terms that name them.
+    shared: Vec<Arc<str>>,
+    /// Dots in the code: 0 province, 1 kabupaten/kota, 2 kecamatan, 3 desa.
+    depth: Vec<u8>,
+}
+
+impl<'a> Codes<'a> {
+    fn id(&mut self, code: &'a str) -> u32 {
+        if let Some(&id) = self.ids.get(code) {
+            return id;
+        }
+        let id = self.codes.len() as u32;
+        self.ids.insert(code, id);
+        self.codes.push(code);
+        self.shared.push(Arc::from(code));
+        self.depth
+            .push(code.bytes().filter(|b| *b == b'.').count() as u8);
+        id
+    }
+}
+
+impl Codes<'_> {
+    fn shared(&self, id: u32) -> Arc<str> {
+        self.shared[id as usize].clone()
+    }
+}
+
+/// The indicators a site can serve (see [`served`]), numbered for per-region tables.
+const INDICATORS: [&str; 4] = ["ktp_el", "kia", "akta_lahir", "ikd"];
+
+fn indicator_index(indicator: &str) -> Option<usize> {
+    INDICATORS.iter().position(|i| *i == indicator)
+}
+
+/// One value per (region, indicator), indexed by the region's number.
+struct PerRegion<T> {
+    cells: Vec<T>,
+}
+
+impl<T: Default + Clone> PerRegion<T> {
+    fn new(regions: usize) -> Self {
+        PerRegion {
+            cells: vec![T::default(); regions * INDICATORS.len()],
+        }
+    }
+
+    fn at(&mut self, region: u32, indicator: usize) -> &mut T {
+        &mut self.cells[region as usize * INDICATORS.len() + indicator]
+    }
+
+    fn get(&self, region: u32, indicator: usize) -> &T {
+        &self.cells[region as usize * INDICATORS.len() + indicator]
+    }
+}
+
+/// What visits delivered per (region, indicator) for every region above a visited site.
+type Deliveries = PerRegion<Vec<(NaiveDate, i64)>>;
+
+fn delivered_in(deliveries: &Deliveries, region: u32, indicator: usize, after: NaiveDate) -> i64 {
+    deliveries
+        .get(region, indicator)
+        .iter()
+        .filter(|(d, _)| *d > after)
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// The finest coverage figure for a (region, indicator): its region's number, the figure and its
+/// date; `None` inside until worked out.
+type Finest = Option<Option<(u32, Coverage, NaiveDate)>>;
+
 pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) -> Vec<Scored> {
     use chrono::Datelike;
     let mut resolver = Resolver {
@@ -417,48 +494,40 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
         year: on.year(),
         rollups: HashMap::new(),
     };
-    // Visits up to the reference day, per site and per region (for fairness).
-    let region_of: HashMap<i64, &RegionCode> = sites.iter().map(|s| (s.id, &s.region)).collect();
+    let mut codes = Codes::default();
+    // Each site's region and the regions above it, by number, finest first.
+    let lineage: Vec<Vec<u32>> = sites
+        .iter()
+        .map(|s| prefixes(s.region.as_str()).map(|c| codes.id(c)).collect())
+        .collect();
+    let n_codes = codes.codes.len();
+    let index_of: HashMap<i64, usize> = sites.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+    // Visits up to the reference day, per site, per desa (for fairness) and per region.
     let mut visits_by_site: HashMap<i64, Vec<&Visit>> = HashMap::new();
-    let mut last_in_region: HashMap<&str, NaiveDate> = HashMap::new();
-    let visits: Vec<&Visit> = facts.visits.iter().filter(|v| v.date <= on).collect();
-    for v in &visits {
+    let mut last_in_region: HashMap<u32, NaiveDate> = HashMap::new();
+    let mut deliveries: Deliveries = PerRegion::new(n_codes);
+    for v in facts.visits.iter().filter(|v| v.date <= on) {
         visits_by_site.entry(v.site_id).or_default().push(v);
-        if let Some(region) = region_of.get(&v.site_id) {
-            let e = last_in_region.entry(region.as_str()).or_insert(v.date);
-            *e = (*e).max(v.date);
-        }
-    }
-    // Deliveries per (region, indicator) for every region above a visited site, so that "what
-    // was delivered in a region after a date" is a short scan.
-    let mut deliveries: HashMap<(String, String), Vec<(NaiveDate, i64)>> = HashMap::new();
-    for v in &visits {
-        let Some(region) = region_of.get(&v.site_id) else {
+        let Some(&i) = index_of.get(&v.site_id) else {
             continue;
         };
-        for code in region.lineage() {
-            for (indicator, n) in &v.delivered {
-                deliveries
-                    .entry((code.to_string(), indicator.clone()))
-                    .or_default()
-                    .push((v.date, *n));
+        let e = last_in_region.entry(lineage[i][0]).or_insert(v.date);
+        *e = (*e).max(v.date);
+        for (indicator, n) in &v.delivered {
+            let Some(ind) = indicator_index(indicator) else {
+                continue;
+            };
+            for &region in &lineage[i] {
+                deliveries.at(region, ind).push((v.date, *n));
             }
         }
     }
-    let delivered_in = |region: &str, indicator: &str, after: NaiveDate| -> i64 {
-        deliveries
-            .get(&(region.to_string(), indicator.to_string()))
-            .map(|list| {
-                list.iter()
-                    .filter(|(d, _)| *d > after)
-                    .map(|(_, n)| n)
-                    .sum()
-            })
-            .unwrap_or(0)
-    };
-    let mut judged: HashMap<(String, String), Judged> = HashMap::new();
+    // Worked out once per (region, indicator): the finest coverage figure, and what one person
+    // is worth in the judged region.
+    let mut finest: PerRegion<Finest> = PerRegion::new(n_codes);
+    let mut judged: PerRegion<Option<Judged>> = PerRegion::new(n_codes);
     let mut scored: Vec<Scored> = Vec::with_capacity(sites.len());
-    for site in sites {
+    for (si, site) in sites.iter().enumerate() {
         let site_visits = visits_by_site
             .get(&site.id)
             .map(Vec::as_slice)
@@ -473,7 +542,13 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
         } else {
             1.0
         };
-        let judged_code = judged_region(&site.region);
+        // The kabupaten/kota above the site (the office's unit), else the coarsest region.
+        let judged_id = lineage[si]
+            .iter()
+            .copied()
+            .find(|&id| codes.depth[id as usize] == 1)
+            .unwrap_or(lineage[si][lineage[si].len() - 1]);
+        let judged_code = codes.codes[judged_id as usize];
         let mut terms = Vec::new();
         for &indicator in served(site.kind) {
             let eligible = site.eligible.get(indicator).copied().unwrap_or(0);
@@ -481,6 +556,7 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
             if eligible <= 0 && count.is_none() {
                 continue;
             }
+            let ind = indicator_index(indicator).expect("served indicators are numbered");
             let delivered_since = |after: Option<NaiveDate>| -> i64 {
                 site_visits
                     .iter()
@@ -488,7 +564,18 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
                     .filter_map(|v| v.delivered.get(indicator))
                     .sum()
             };
-            let coverage = resolver.finest(&site.region, indicator);
+            let coverage = *finest.at(lineage[si][0], ind).get_or_insert_with(|| {
+                resolver
+                    .finest(&site.region, indicator)
+                    .map(|(code, c, d)| {
+                        let id = prefixes(site.region.as_str())
+                            .zip(&lineage[si])
+                            .find(|(p, _)| *p == code)
+                            .map(|(_, id)| *id)
+                            .unwrap_or(lineage[si][0]);
+                        (id, c, d)
+                    })
+            });
             let percent = coverage
                 .as_ref()
                 .and_then(|(_, c, _)| c.percent())
@@ -496,11 +583,14 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
             let as_of = coverage.as_ref().map(|(_, _, d)| *d);
             let age = as_of.map(|d| (on - d).num_days());
             // Uncovered ÷ eligible of the figure (not 1 − percent: the people are counts).
-            let uncovered_share = coverage
-                .as_ref()
-                .filter(|(_, c, _)| c.eligible > 0)
-                .map(|(_, c, _)| c.uncovered() as f64 / c.eligible as f64)
-                .unwrap_or(0.0);
+            let share_of = |people: f64| {
+                coverage
+                    .as_ref()
+                    .filter(|(_, c, _)| c.eligible > 0)
+                    .map(|(_, c, _)| people * c.uncovered() as f64 / c.eligible as f64)
+                    .unwrap_or(0.0)
+            };
+            let uncovered_share = share_of(1.0);
             let (basis, delivered, expected_people) = match count {
                 Some(n) => {
                     let delivered = delivered_since(site.counts_as_of);
@@ -508,12 +598,7 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
                 }
                 None if coverage.is_some() => {
                     let delivered = delivered_since(as_of);
-                    let raw = coverage
-                        .as_ref()
-                        .filter(|(_, c, _)| c.eligible > 0)
-                        .map(|(_, c, _)| eligible as f64 * c.uncovered() as f64 / c.eligible as f64)
-                        .unwrap_or(0.0)
-                        * turnout;
+                    let raw = share_of(eligible as f64) * turnout;
                     (
                         Basis::Estimate,
                         delivered,
@@ -522,21 +607,11 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
                 }
                 None => (Basis::NoData, 0, 0.0),
             };
-            let key = (judged_code.to_string(), indicator.to_string());
-            let j = match judged.get(&key) {
-                Some(j) => *j,
-                None => {
-                    let j = judge(
-                        &mut resolver,
-                        &judged_code,
-                        indicator,
-                        params,
-                        &delivered_in,
-                    );
-                    judged.insert(key, j);
-                    j
-                }
-            };
+            let j = *judged.at(judged_id, ind).get_or_insert_with(|| {
+                judge(&mut resolver, judged_code, indicator, params, |after| {
+                    delivered_in(&deliveries, judged_id, ind, after)
+                })
+            });
             let mut urgency = 1.0;
             let mut deadlines = Vec::new();
             for d in &params.deadlines {
@@ -555,12 +630,12 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
                 .copied()
                 .unwrap_or(1.0);
             terms.push(Term {
-                indicator: indicator.to_string(),
+                indicator,
                 eligible,
                 basis,
                 count,
                 count_as_of: count.and(site.counts_as_of),
-                coverage_region: coverage.as_ref().map(|(r, _, _)| r.clone()),
+                coverage_region: coverage.as_ref().map(|(r, _, _)| codes.shared(*r)),
                 coverage_percent: percent,
                 coverage_as_of: as_of,
                 coverage_age_days: age,
@@ -574,7 +649,7 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
                 region_cap: 1.0,
                 delivered,
                 expected_people,
-                judged_region: Some(judged_code.to_string()),
+                judged_region: Some(codes.shared(judged_id)),
                 judged_percent: j.percent,
                 target_percent: j.target,
                 gap_points: j.gap_points,
@@ -599,7 +674,7 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
             })
             .unwrap_or(1.0);
         let weeks_since_desa_visit = last_in_region
-            .get(site.region.as_str())
+            .get(&lineage[si][0])
             .map(|d| (on - *d).num_days() as f64 / 7.0);
         let fairness = 1.0
             + params.fairness_max_boost
@@ -617,7 +692,14 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
             weeks_since_desa_visit,
         });
     }
-    cap_to_regions(sites, &mut scored, &mut resolver, &delivered_in);
+    cap_to_regions(
+        sites,
+        &lineage,
+        &codes,
+        &mut scored,
+        &mut resolver,
+        &deliveries,
+    );
     for s in &mut scored {
         for t in &mut s.terms {
             t.value = t.expected_people
@@ -635,13 +717,15 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
 /// worth there.
 fn judge(
     resolver: &mut Resolver<'_>,
-    region: &RegionCode,
+    region: &str,
     indicator: &str,
     params: &Params,
-    delivered_in: &dyn Fn(&str, &str, NaiveDate) -> i64,
+    delivered_after: impl Fn(NaiveDate) -> i64,
 ) -> Judged {
-    let target = resolver.target(region, indicator);
-    let Some((coverage, as_of)) = resolver.rollup(region.as_str(), indicator) else {
+    let target = RegionCode::parse(region)
+        .ok()
+        .and_then(|r| resolver.target(&r, indicator));
+    let Some((coverage, as_of)) = resolver.rollup(region, indicator) else {
         return Judged {
             percent: None,
             target,
@@ -650,7 +734,7 @@ fn judge(
             value_per_person: 0.0,
         };
     };
-    let holders = coverage.holders + delivered_in(region.as_str(), indicator, as_of);
+    let holders = coverage.holders + delivered_after(as_of);
     let eligible = coverage.eligible as f64;
     let now = Coverage {
         eligible: coverage.eligible,
@@ -681,60 +765,76 @@ fn judge(
     }
 }
 
-/// (depth from the deepest, region, indicator): sorting puts the finest regions first.
-type RegionKey = (usize, String, String);
-
 /// Scale estimates down, finest region first, wherever a region's sites would claim more
 /// people than the region has uncovered (less what was delivered there since its figure and
 /// what the sites with their own counts claim).
 fn cap_to_regions(
     sites: &[Site],
+    lineage: &[Vec<u32>],
+    codes: &Codes<'_>,
     scored: &mut [Scored],
     resolver: &mut Resolver<'_>,
-    delivered_in: &dyn Fn(&str, &str, NaiveDate) -> i64,
+    deliveries: &Deliveries,
 ) {
     // (region, indicator) → the (site, term) estimates and the own counts inside it.
-    let mut members: BTreeMap<RegionKey, (Vec<(usize, usize)>, f64)> = BTreeMap::new();
-    for (si, (site, s)) in sites.iter().zip(scored.iter()).enumerate() {
+    let mut members: PerRegion<(Vec<(u32, u8)>, f64)> = PerRegion::new(codes.codes.len());
+    for (si, s) in scored.iter().enumerate() {
         for (ti, t) in s.terms.iter().enumerate() {
-            if t.basis == Basis::NoData {
+            let Some(ind) = indicator_index(t.indicator) else {
                 continue;
-            }
-            for code in site.region.lineage() {
-                let depth = code.as_str().split('.').count();
-                let entry = members
-                    .entry((usize::MAX - depth, code.to_string(), t.indicator.clone()))
-                    .or_default();
+            };
+            for &region in &lineage[si] {
+                let entry = members.at(region, ind);
                 match t.basis {
-                    Basis::Estimate => entry.0.push((si, ti)),
-                    _ => entry.1 += t.expected_people,
+                    Basis::Estimate => entry.0.push((si as u32, ti as u8)),
+                    Basis::Count => entry.1 += t.expected_people,
+                    Basis::NoData => {}
                 }
             }
         }
     }
-    // Deepest regions first (the key sorts by depth descending). Sums run in external-id
-    // order, so the result never depends on the order the sites came in.
-    for ((_, region, indicator), (mut estimates, counted)) in members {
-        estimates.sort_by(|a, b| sites[a.0].external_id.cmp(&sites[b.0].external_id));
-        if estimates.is_empty() {
-            continue;
-        }
-        let Some((coverage, as_of)) = resolver.rollup(&region, &indicator) else {
-            continue;
-        };
-        let pool = (coverage.uncovered() - delivered_in(&region, &indicator, as_of)).max(0) as f64
-            - counted;
-        let pool = pool.max(0.0);
-        let claimed: f64 = estimates
-            .iter()
-            .map(|&(si, ti)| scored[si].terms[ti].expected_people)
-            .sum();
-        if claimed > pool {
-            let factor = if claimed > 0.0 { pool / claimed } else { 0.0 };
-            for (si, ti) in estimates {
-                let t = &mut scored[si].terms[ti];
-                t.expected_people *= factor;
-                t.region_cap *= factor;
+    // Deepest regions first; sums run in external-id order, so the result never depends on the
+    // order the sites came in.
+    let mut by_external_id: Vec<u32> = (0..sites.len() as u32).collect();
+    by_external_id.sort_by(|a, b| {
+        sites[*a as usize]
+            .external_id
+            .cmp(&sites[*b as usize].external_id)
+    });
+    let mut place = vec![0u32; sites.len()];
+    for (rank, &si) in by_external_id.iter().enumerate() {
+        place[si as usize] = rank as u32;
+    }
+    let mut regions: Vec<u32> = (0..codes.codes.len() as u32).collect();
+    regions.sort_by(|a, b| {
+        codes.depth[*b as usize]
+            .cmp(&codes.depth[*a as usize])
+            .then_with(|| codes.codes[*a as usize].cmp(codes.codes[*b as usize]))
+    });
+    for region in regions {
+        for (ind, indicator) in INDICATORS.iter().enumerate() {
+            let (mut estimates, counted) = std::mem::take(members.at(region, ind));
+            if estimates.is_empty() {
+                continue;
+            }
+            let Some((coverage, as_of)) = resolver.rollup(codes.codes[region as usize], indicator)
+            else {
+                continue;
+            };
+            estimates.sort_by_key(|(si, _)| place[*si as usize]);
+            let delivered = delivered_in(deliveries, region, ind, as_of);
+            let pool = ((coverage.uncovered() - delivered).max(0) as f64 - counted).max(0.0);
+            let claimed: f64 = estimates
+                .iter()
+                .map(|&(si, ti)| scored[si as usize].terms[ti as usize].expected_people)
+                .sum();
+            if claimed > pool {
+                let factor = if claimed > 0.0 { pool / claimed } else { 0.0 };
+                for (si, ti) in estimates {
+                    let t = &mut scored[si as usize].terms[ti as usize];
+                    t.expected_people *= factor;
+                    t.region_cap *= factor;
+                }
             }
         }
     }

@@ -232,6 +232,11 @@ pub struct SiteView {
     pub ownership: Option<String>,
     pub contact: Contact,
     pub active: bool,
+    /// Made up by a synthetic data layer (the demo): not a real place.
+    pub synthetic: bool,
+    /// The site's own count of people not yet served per indicator, and its date.
+    pub counts: serde_json::Value,
+    pub counts_as_of: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Serialize)]
@@ -289,6 +294,9 @@ pub async fn list_sites(
                 phone: s.contact_phone,
             },
             active: s.active,
+            synthetic: s.synthetic,
+            counts: serde_json::from_str(&s.counts).unwrap_or(serde_json::Value::Null),
+            counts_as_of: s.counts_as_of,
         })
         .collect();
     Ok(Page {

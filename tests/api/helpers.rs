@@ -276,6 +276,7 @@ pub async fn dump(db: &DatabaseConnection) -> Vec<String> {
     out.extend(all::<users::Entity>(db, users::Column::Id).await);
     out.extend(all::<visit_logs::Entity>(db, visit_logs::Column::Id).await);
     out.extend(all::<audit_log::Entity>(db, audit_log::Column::Id).await);
+    out.extend(all::<school_calendar::Entity>(db, school_calendar::Column::Id).await);
     out
 }
 

@@ -373,7 +373,126 @@ pub async fn a_desa_without_its_kecamatan_is_refused(app: &TestApp) {
     assert_eq!(dump(&app.db).await, before);
 }
 
+/// The school calendar: all-or-nothing with every problem named; re-importing changes nothing;
+/// a corrected end updates the row.
+pub async fn the_school_calendar_imports_all_or_nothing(app: &TestApp) {
+    seed(app).await;
+    let before = dump(&app.db).await;
+    let bad = "region_code,name,start,end,kinds\n\
+               35.09,PAS ganjil,2026-12-07,2026-12-12,sma;smk\n\
+               35.77,Libur,2026-12-21,2027-01-02,\n\
+               35.09,Ujian,2026-12-12,2026-12-07,universitas\n";
+    let err = import(
+        app,
+        Dataset::Calendar,
+        "kalender.csv",
+        bad,
+        &Options::default(),
+    )
+    .await
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("kalender.csv:4: kolom end"), "{text}");
+    assert!(text.contains("kalender.csv:4: kolom kinds"), "{text}");
+    assert_eq!(dump(&app.db).await, before, "nothing written");
+    // Only the unknown region is left: refused, by line, in the write transaction.
+    let unknown = "region_code,name,start,end,kinds\n35.09,PAS ganjil,2026-12-07,2026-12-12,sma\n35.77,Libur,2026-12-21,2027-01-02,\n";
+    let err = import(
+        app,
+        Dataset::Calendar,
+        "k.csv",
+        unknown,
+        &Options::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("k.csv:3: kolom region_code: kode wilayah tidak dikenal 35.77"),
+        "{err}"
+    );
+    assert_eq!(dump(&app.db).await, before, "nothing written");
+    let good = "region_code,name,start,end,kinds\n35.09,PAS ganjil,2026-12-07,2026-12-12,sma;smk\n35,Libur semester,2026-12-21,2027-01-02,\n";
+    let first = import(app, Dataset::Calendar, "k.csv", good, &Options::default())
+        .await
+        .unwrap();
+    assert_eq!((first.inserted, first.updated), (2, 0));
+    let again = import(app, Dataset::Calendar, "k.csv", good, &Options::default())
+        .await
+        .unwrap();
+    assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 2));
+    let longer = good.replace("2026-12-12,sma;smk", "2026-12-13,sma;smk");
+    let third = import(
+        app,
+        Dataset::Calendar,
+        "k.csv",
+        &longer,
+        &Options::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((third.inserted, third.updated), (0, 1));
+    let monday = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+    let closures = jemput::store::calendar::closures(
+        &app.db,
+        &jemput::domain::RegionCode::parse("35.09.01").unwrap(),
+        monday,
+        monday + chrono::Duration::days(6),
+    )
+    .await
+    .unwrap();
+    assert_eq!(closures.len(), 1, "the holiday starts the week after");
+    assert_eq!(
+        closures[0].ends_on,
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 13).unwrap()
+    );
+}
+
+/// A site's own count and synthetic flag, a team's printers and phones come in as columns.
+pub async fn sites_carry_their_own_counts_and_teams_their_equipment(app: &TestApp) {
+    seed(app).await;
+    let sites = "kind,external_id,name,address,region_code,lat,lon,coord_quality,eligible_ktp_el,unrecorded_ktp_el,counts_as_of,synthetic\n\
+                 sma,20523843,SMAN 1 Jombang,Jl. Uji,35.09.01.2001,-8.25,113.35,exact,167,84,2026-07-01,false\n\
+                 paud,99000001,KB Melati,Desa Keting,35.09.01.2001,-8.25,113.35,synthetic,,,,true\n";
+    import(app, Dataset::Sites, "s.csv", sites, &Options::default())
+        .await
+        .unwrap();
+    let (_, page) = app.get("/api/v1/sites?region=35.09").await;
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items[0]["counts"]["ktp_el"], 84);
+    assert_eq!(items[0]["counts_as_of"], "2026-07-01");
+    assert_eq!(items[0]["synthetic"], false);
+    assert_eq!(items[1]["synthetic"], true);
+    let bad = sites.replace("84,2026-07-01", "84,1 Juli");
+    let err = import(app, Dataset::Sites, "s.csv", &bad, &Options::default())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("s.csv:2: kolom counts_as_of"),
+        "{err}"
+    );
+    let teams = TEAMS
+        .replace(
+            "working_hours,member_name",
+            "working_hours,printers,phones,member_name",
+        )
+        .replace("11:00,Ani", "11:00,2,3,Ani")
+        .replace("11:00,Budi", "11:00,2,3,Budi");
+    import(app, Dataset::Teams, "t.csv", &teams, &Options::default())
+        .await
+        .unwrap();
+    use sea_orm::EntityTrait;
+    let team = jemput::store::entity::teams::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((team.printers, team.phones), (Some(2), Some(3)));
+}
+
 on_both_backends!(
+    the_school_calendar_imports_all_or_nothing,
+    sites_carry_their_own_counts_and_teams_their_equipment,
     a_bad_row_in_a_1000_row_file_fails_and_changes_nothing,
     a_wrong_header_is_refused_before_anything_is_read,
     coverage_history_is_kept_and_the_latest_snapshot_wins,
