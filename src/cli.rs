@@ -13,6 +13,9 @@ use crate::importer::{self, Options};
 use crate::store::{self, queries};
 use crate::{app, ranking, telemetry};
 
+/// Who the audit trail names for what is done from the command line (the operator on the host).
+const CLI_ACTOR: &str = "cli";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "jemput",
@@ -205,8 +208,20 @@ pub enum OutboxAction {
         #[arg(long)]
         json: bool,
     },
-    /// Put a failed or dead email back in the queue (same Message-ID, fresh attempts).
-    Retry { id: i64 },
+    /// Put failed or dead emails back in the queue (same Message-ID, fresh attempts): one by id,
+    /// or every one matching --status / --plan / --region (after an outage).
+    Retry {
+        /// One email.
+        id: Option<i64>,
+        /// failed or dead (default: both); for a bulk retry.
+        #[arg(long, conflicts_with = "id")]
+        status: Option<String>,
+        #[arg(long, conflicts_with = "id")]
+        plan: Option<i64>,
+        /// A region code (kabupaten/kota or finer).
+        #[arg(long, conflicts_with = "id")]
+        region: Option<String>,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -341,7 +356,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 &db,
                 &crate::notify::MailContext::from_settings(&settings),
                 plan,
-                "cli",
+                CLI_ACTOR,
             )
             .await?;
             if outcome.newly_published {
@@ -638,20 +653,55 @@ async fn outbox_command(
             println!("{} email", rows.len());
             Ok(())
         }
-        OutboxAction::Retry { id } => match store::outbox::retry(db, id, chrono::Utc::now()).await?
-        {
-            store::outbox::Retry::NotFound => anyhow::bail!("email {id} tidak ditemukan"),
-            store::outbox::Retry::NotRetriable(s) => {
-                anyhow::bail!("email {id} berstatus {s}; hanya failed atau dead yang bisa diulang")
+        OutboxAction::Retry { id: Some(id), .. } => {
+            match store::outbox::retry(db, id, CLI_ACTOR, chrono::Utc::now()).await? {
+                store::outbox::Retry::NotFound => anyhow::bail!("email {id} tidak ditemukan"),
+                store::outbox::Retry::NotRetriable(s) => {
+                    anyhow::bail!(
+                        "email {id} berstatus {s}; hanya failed atau dead yang bisa diulang"
+                    )
+                }
+                store::outbox::Retry::Requeued(m) => {
+                    println!(
+                        "email {} kembali diantrekan ({}), Message-ID {}",
+                        m.id, m.recipient, m.message_id
+                    );
+                    Ok(())
+                }
             }
-            store::outbox::Retry::Requeued(m) => {
-                println!(
-                    "email {} kembali diantrekan ({}), Message-ID {}",
-                    m.id, m.recipient, m.message_id
+        }
+        OutboxAction::Retry {
+            id: None,
+            status,
+            plan,
+            region,
+        } => {
+            let statuses = match status.as_deref() {
+                None => Vec::new(),
+                Some(st @ ("failed" | "dead")) => vec![st.to_string()],
+                Some(other) => anyhow::bail!("--status: failed atau dead, bukan {other:?}"),
+            };
+            let region = region
+                .map(|r| {
+                    crate::domain::RegionCode::parse(&r)
+                        .map_err(|e| anyhow::anyhow!("--region: {e}"))
+                })
+                .transpose()?;
+            if statuses.is_empty() && plan.is_none() && region.is_none() {
+                anyhow::bail!(
+                    "sebutkan id email, atau --status / --plan / --region untuk mengulang sekaligus"
                 );
-                Ok(())
             }
-        },
+            let filter = store::outbox::RetryFilter {
+                statuses,
+                plan,
+                region,
+            };
+            let ids =
+                store::outbox::retry_many(db, None, &filter, CLI_ACTOR, chrono::Utc::now()).await?;
+            println!("{} email kembali diantrekan", ids.len());
+            Ok(())
+        }
     }
 }
 

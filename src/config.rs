@@ -147,7 +147,10 @@ pub struct SmtpSettings {
     pub tls: SmtpTls,
     pub username: String,
     pub password: Secret,
+    /// The connect and each command before the message data.
     pub timeout_ms: u64,
+    /// Writing the message data and waiting for the reply to its final "." (RFC 5321: 10 min).
+    pub data_timeout_ms: u64,
     pub pool_max: u32,
 }
 
@@ -383,6 +386,17 @@ impl Settings {
                 "auth.session_ttl_hours must be positive".into(),
             ));
         }
+        if self.outbox.lease_ms < 1000 || self.outbox.lease_ms <= self.email.smtp.timeout_ms {
+            return Err(ConfigError(format!(
+                "outbox.lease_ms: {} ms is too short: a claimed message must stay with its worker longer than one SMTP command may take (email.smtp.timeout_ms = {} ms), and at least 1000 ms; the worker renews the lease every third of it while a send lasts",
+                self.outbox.lease_ms, self.email.smtp.timeout_ms
+            )));
+        }
+        if self.email.smtp.data_timeout_ms < self.email.smtp.timeout_ms {
+            return Err(ConfigError(
+                "email.smtp.data_timeout_ms: must be at least email.smtp.timeout_ms (RFC 5321 allows a relay 10 minutes to accept a message)".into(),
+            ));
+        }
         if self.database.max_connections == 0 {
             return Err(ConfigError(
                 "database.max_connections: must be at least 1".into(),
@@ -463,6 +477,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("log.format"), "{err}");
+    }
+
+    #[test]
+    fn a_lease_shorter_than_an_smtp_command_is_refused() {
+        let err = Settings::from_figment(
+            base()
+                .merge(Serialized::default("outbox.lease_ms", 3000))
+                .merge(Serialized::default("email.smtp.timeout_ms", 15000)),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("outbox.lease_ms"), "{err}");
+        let err = Settings::from_figment(
+            base().merge(Serialized::default("email.smtp.data_timeout_ms", 1000)),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("email.smtp.data_timeout_ms"), "{err}");
     }
 
     #[test]

@@ -1,27 +1,37 @@
-//! Email transport: SMTP through lettre (pooled, with TLS and per-command timeouts), or `.eml`
-//! files for the embedded default. The outbox worker is the only caller.
+//! Email transport: SMTP over lettre's connection (kept open between messages, TLS, a deadline
+//! per phase of the conversation), or `.eml` files for the embedded default. The outbox worker is the only caller.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::sync::{Arc, Mutex};
+
+use lettre::Message;
+use lettre::address::Envelope;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{ClientId, MailBodyParameter, MailParameter};
 
 use crate::config::{EmailSettings, MailTransport, SmtpTls};
 
 /// How a send failed, which decides what the outbox does next.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SendError {
-    /// Worth retrying: 4xx replies, refused connections, timeouts, TLS hiccups, a full disk.
+    /// Worth retrying, and nothing was delivered: 4xx replies, refused connections, a timeout
+    /// before the message data was sent, TLS hiccups, a full disk.
     #[error("transient: {0}")]
     Transient(String),
     /// Retrying cannot help: 5xx replies, an address that does not parse.
     #[error("permanent: {0}")]
     Permanent(String),
+    /// The message data was sent but no reply to its final "." came (a timeout or a dropped
+    /// connection): the relay may or may not have it. Retried like a transient failure, within
+    /// the same `max_attempts`, so the deliveries of one message stay bounded.
+    #[error("unknown outcome: {0}")]
+    Unknown(String),
 }
 
 /// What the outbox hands over: the stored fields of one message.
@@ -40,13 +50,18 @@ pub enum Mailer {
     File(PathBuf),
 }
 
-/// The pooled transport, replaceable: lettre's async transport bounds only the connect with its
-/// timeout, so each send is bounded here, and after a timeout the pool is rebuilt — a connection
-/// whose server stopped answering must not be handed to the next send.
+/// SMTP over lettre's connection type, with the conversation driven here so that each phase has
+/// its own deadline (lettre's pooled transport bounds only the connect): the connect and every
+/// command before the message data use `timeout_ms` (a timeout there delivered nothing and is
+/// transient); writing the data and waiting for the reply to its final "." use
+/// `data_timeout_ms`, 10 minutes by default as RFC 5321 §4.5.3.2.6 asks, because a timeout there
+/// is an unknown outcome. Idle connections are kept (up to `pool_max`) and reused; a connection
+/// that saw any error or timeout is closed, never reused.
 #[derive(Clone)]
 pub struct Smtp {
-    transport: std::sync::Arc<std::sync::RwLock<AsyncSmtpTransport<Tokio1Executor>>>,
+    idle: Arc<Mutex<Vec<AsyncSmtpConnection>>>,
     settings: crate::config::SmtpSettings,
+    hello: ClientId,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -59,15 +74,18 @@ impl std::fmt::Debug for Mailer {
 }
 
 impl Mailer {
-    /// Built once per process and cloned: lettre's connection pool lives inside the transport.
+    /// Built once per process and cloned: the idle connections are shared by the clones.
     pub fn from_settings(settings: &EmailSettings) -> Result<Self, SendError> {
         match settings.transport {
             MailTransport::File => Ok(Mailer::File(settings.file_dir.clone())),
             MailTransport::Smtp => {
-                let transport = build_smtp(&settings.smtp)?;
+                if settings.smtp.tls != SmtpTls::None {
+                    tls_parameters(&settings.smtp)?;
+                }
                 Ok(Mailer::Smtp(Smtp {
-                    transport: std::sync::Arc::new(std::sync::RwLock::new(transport)),
+                    idle: Arc::new(Mutex::new(Vec::new())),
                     settings: settings.smtp.clone(),
+                    hello: ClientId::default(),
                 }))
             }
         }
@@ -77,64 +95,196 @@ impl Mailer {
     pub async fn send(&self, from: &Mailbox, out: &Outgoing<'_>) -> Result<String, SendError> {
         let message = build(from, out)?;
         match self {
-            Mailer::Smtp(smtp) => {
-                let transport = smtp
-                    .transport
-                    .read()
-                    .expect("the transport lock is never poisoned")
-                    .clone();
-                let limit = Duration::from_millis(smtp.settings.timeout_ms);
-                match tokio::time::timeout(limit, transport.send(message)).await {
-                    Ok(Ok(resp)) => Ok(format!(
-                        "{} {}",
-                        resp.code(),
-                        resp.message().collect::<Vec<_>>().join(" ")
-                    )),
-                    Ok(Err(e)) if e.is_permanent() => Err(SendError::Permanent(error_chain(&e))),
-                    Ok(Err(e)) => Err(SendError::Transient(error_chain(&e))),
-                    Err(_) => {
-                        if let Ok(fresh) = build_smtp(&smtp.settings) {
-                            *smtp.transport.write().expect("never poisoned") = fresh;
-                        }
-                        Err(SendError::Transient(format!(
-                            "SMTP server did not answer within {} ms (timeout)",
-                            smtp.settings.timeout_ms
-                        )))
-                    }
-                }
-            }
+            Mailer::Smtp(smtp) => smtp.send(&message).await,
             Mailer::File(dir) => write_eml(dir, out.message_id, &message.formatted()).await,
         }
     }
 }
 
-fn build_smtp(
-    s: &crate::config::SmtpSettings,
-) -> Result<AsyncSmtpTransport<Tokio1Executor>, SendError> {
-    let builder = match s.tls {
-        SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
-        SmtpTls::Starttls | SmtpTls::Tls => {
-            let params = TlsParameters::new(s.host.clone())
-                .map_err(|e| SendError::Permanent(format!("email.smtp.host: {e}")))?;
-            let tls = if s.tls == SmtpTls::Tls {
-                Tls::Wrapper(params)
-            } else {
-                Tls::Required(params)
-            };
-            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host).tls(tls)
-        }
-    };
-    let mut builder = builder
-        .port(s.port)
-        .timeout(Some(Duration::from_millis(s.timeout_ms)))
-        .pool_config(PoolConfig::new().max_size(s.pool_max.max(1)));
-    if !s.username.is_empty() {
-        builder = builder.credentials(Credentials::new(
-            s.username.clone(),
-            s.password.expose().to_string(),
-        ));
+fn tls_parameters(s: &crate::config::SmtpSettings) -> Result<TlsParameters, SendError> {
+    TlsParameters::new(s.host.clone())
+        .map_err(|e| SendError::Permanent(format!("email.smtp.host: {e}")))
+}
+
+/// Before the data, every failure is known: permanent for 5xx, transient otherwise.
+fn classify(e: &lettre::transport::smtp::Error) -> SendError {
+    if e.is_permanent() {
+        SendError::Permanent(error_chain(e))
+    } else {
+        SendError::Transient(error_chain(e))
     }
-    Ok(builder.build())
+}
+
+impl Smtp {
+    fn command_timeout(&self) -> Duration {
+        Duration::from_millis(self.settings.timeout_ms)
+    }
+
+    fn timed_out(&self, what: &str) -> SendError {
+        SendError::Transient(format!(
+            "SMTP server did not answer {what} within {} ms (timeout)",
+            self.settings.timeout_ms
+        ))
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+        let s = &self.settings;
+        let limit = self.command_timeout();
+        let conversation = async {
+            let wrapper = match s.tls {
+                SmtpTls::Tls => Some(tls_parameters(s)?),
+                _ => None,
+            };
+            let mut conn = AsyncSmtpConnection::connect_tokio1(
+                (s.host.as_str(), s.port),
+                Some(limit),
+                &self.hello,
+                wrapper,
+                None,
+            )
+            .await
+            .map_err(|e| classify(&e))?;
+            if s.tls == SmtpTls::Starttls {
+                if !conn.can_starttls() {
+                    return Err(SendError::Transient(
+                        "the SMTP server does not offer STARTTLS (email.smtp.tls = \"starttls\")"
+                            .into(),
+                    ));
+                }
+                conn.starttls(tls_parameters(s)?, &self.hello)
+                    .await
+                    .map_err(|e| classify(&e))?;
+            }
+            if !s.username.is_empty() {
+                let credentials =
+                    Credentials::new(s.username.clone(), s.password.expose().to_string());
+                conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials)
+                    .await
+                    .map_err(|e| classify(&e))?;
+            }
+            Ok(conn)
+        };
+        tokio::time::timeout(limit, conversation)
+            .await
+            .map_err(|_| self.timed_out("the greeting"))?
+    }
+
+    /// MAIL, RCPT and DATA, each within the command timeout.
+    async fn envelope(
+        &self,
+        conn: &mut AsyncSmtpConnection,
+        envelope: &Envelope,
+        body: &[u8],
+    ) -> Result<(), SendError> {
+        let mut options = Vec::new();
+        let non_ascii = envelope
+            .from()
+            .into_iter()
+            .chain(envelope.to())
+            .any(|a: &lettre::Address| !AsRef::<str>::as_ref(a).is_ascii());
+        if non_ascii {
+            options.push(MailParameter::SmtpUtfEight);
+        }
+        if !body.is_ascii() {
+            options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+        let limit = self.command_timeout();
+        tokio::time::timeout(
+            limit,
+            conn.command(Mail::new(envelope.from().cloned(), options)),
+        )
+        .await
+        .map_err(|_| self.timed_out("MAIL FROM"))?
+        .map_err(|e| classify(&e))?;
+        for to in envelope.to() {
+            tokio::time::timeout(limit, conn.command(Rcpt::new(to.clone(), vec![])))
+                .await
+                .map_err(|_| self.timed_out("RCPT TO"))?
+                .map_err(|e| classify(&e))?;
+        }
+        tokio::time::timeout(limit, conn.command(Data))
+            .await
+            .map_err(|_| self.timed_out("DATA"))?
+            .map_err(|e| classify(&e))?;
+        Ok(())
+    }
+
+    async fn send(&self, message: &Message) -> Result<String, SendError> {
+        let envelope = message.envelope().clone();
+        let body = message.formatted();
+        let pooled = self.idle.lock().expect("never poisoned").pop();
+        let mut conn = match pooled {
+            Some(mut conn) => match self.envelope(&mut conn, &envelope, &body).await {
+                Ok(()) => conn,
+                // A kept connection the server closed while it was idle: nothing was sent, so a
+                // fresh connection is tried at once.
+                Err(SendError::Transient(_)) => {
+                    close(conn).await;
+                    self.fresh(&envelope, &body).await?
+                }
+                Err(e) => {
+                    close(conn).await;
+                    return Err(e);
+                }
+            },
+            None => self.fresh(&envelope, &body).await?,
+        };
+        let limit = Duration::from_millis(self.settings.data_timeout_ms);
+        match tokio::time::timeout(limit, conn.message(&body)).await {
+            Ok(Ok(resp)) => {
+                {
+                    let mut idle = self.idle.lock().expect("never poisoned");
+                    if idle.len() < self.settings.pool_max.max(1) as usize {
+                        idle.push(conn);
+                    }
+                }
+                Ok(format!(
+                    "{} {}",
+                    resp.code(),
+                    resp.message().collect::<Vec<_>>().join(" ")
+                ))
+            }
+            Ok(Err(e)) if e.is_transient() || e.is_permanent() => {
+                close(conn).await;
+                Err(classify(&e))
+            }
+            Ok(Err(e)) => {
+                drop(conn);
+                Err(SendError::Unknown(format!(
+                    "the connection failed after the message data was sent: {}",
+                    error_chain(&e)
+                )))
+            }
+            Err(_) => {
+                // A server that stopped answering gets no QUIT: the connection is just dropped.
+                drop(conn);
+                Err(SendError::Unknown(format!(
+                    "no reply to the end of the message data within {} ms (timeout)",
+                    self.settings.data_timeout_ms
+                )))
+            }
+        }
+    }
+
+    async fn fresh(
+        &self,
+        envelope: &Envelope,
+        body: &[u8],
+    ) -> Result<AsyncSmtpConnection, SendError> {
+        let mut conn = self.connect().await?;
+        match self.envelope(&mut conn, envelope, body).await {
+            Ok(()) => Ok(conn),
+            Err(e) => {
+                close(conn).await;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// QUIT and close, without waiting long for a server that stopped answering.
+async fn close(mut conn: AsyncSmtpConnection) {
+    let _ = tokio::time::timeout(Duration::from_millis(500), conn.abort()).await;
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -1,7 +1,9 @@
 //! The outbox worker: claims due messages with a lease, sends them, records the outcome.
 //!
 //! At-least-once: a message is marked sent only after the server accepted it, so a crash between
-//! the two resends it (with the same Message-ID, which lets mail stores drop the duplicate).
+//! the two resends it (with the same Message-ID, which lets mail stores drop the duplicate). The
+//! lease is renewed while a send lasts, so a slow relay is never mistaken for a dead worker; a
+//! takeover counts as an attempt, and a message whose last attempt was abandoned is not taken over.
 //! Transient failures back off exponentially with jitter up to `max_attempts`; permanent ones
 //! fail at once. Runs inside `serve` and as `jemput worker`; several workers (and processes on
 //! PostgreSQL) share the queue safely.
@@ -142,7 +144,7 @@ impl Worker {
             html: &row.body_html,
             ics: row.ics.as_deref(),
         };
-        let result = me.mailer.send(&me.from, &out).await;
+        let result = self.send_renewing(&row, &out).await;
         let domain = domain_of(&row.recipient);
         let now = Utc::now();
         let outcome = match result {
@@ -156,7 +158,7 @@ impl Worker {
                 tracing::info!(outbox_id = row.id, message_id = %row.message_id, recipient_domain = domain, attempt = row.attempts, %response, "email sent");
                 Outcome::Sent
             }
-            Err(SendError::Transient(e)) => {
+            Err(err @ (SendError::Transient(_) | SendError::Unknown(_))) => {
                 let wait = backoff(
                     row.attempts,
                     me.cfg.backoff_base_ms,
@@ -164,6 +166,10 @@ impl Worker {
                     fastrand::f64(),
                 );
                 let next = now + chrono::Duration::from_std(wait).unwrap_or_default();
+                let e = match err {
+                    SendError::Unknown(e) => format!("unknown outcome: {e}"),
+                    SendError::Transient(e) | SendError::Permanent(e) => e,
+                };
                 outbox::mark_retry(&me.db, &row, &me.id, &e, next).await?;
                 if row.attempts >= row.max_attempts {
                     tracing::error!(outbox_id = row.id, message_id = %row.message_id, recipient_domain = domain, attempts = row.attempts, error = %e, "email dead: out of attempts");
@@ -180,6 +186,40 @@ impl Worker {
             }
         };
         Ok(outcome)
+    }
+
+    /// Send while renewing the lease every third of its length, so that a slow relay (RFC 5321
+    /// allows 10 minutes for the reply to a message) never makes the message look abandoned to
+    /// the other workers. A renewal that finds the row taken over is logged; the send goes on
+    /// (stopping it could not unsend what the relay may already have).
+    async fn send_renewing(
+        &self,
+        row: &email_outbox::Model,
+        out: &Outgoing<'_>,
+    ) -> Result<String, SendError> {
+        let me = &self.inner;
+        let lease = chrono::Duration::milliseconds(me.cfg.lease_ms as i64);
+        let every = Duration::from_millis((me.cfg.lease_ms / 3).max(1));
+        let send = me.mailer.send(&me.from, out);
+        tokio::pin!(send);
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut held = true;
+        loop {
+            tokio::select! {
+                result = &mut send => return result,
+                _ = ticker.tick(), if held => {
+                    match outbox::renew(&me.db, row.id, &me.id, Utc::now() + lease).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            held = false;
+                            tracing::warn!(outbox_id = row.id, "lease lost during the send; another worker has the message");
+                        }
+                        Err(e) => tracing::warn!(outbox_id = row.id, error = %e, "could not renew the lease; retrying at the next tick"),
+                    }
+                }
+            }
+        }
     }
 
     /// Send until nothing is due (messages waiting for a later retry stay queued).

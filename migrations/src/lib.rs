@@ -9,6 +9,7 @@ mod m20261122_000003_plans;
 mod m20261124_000004_outbox;
 mod m20261130_000005_accounts_logs;
 mod m20261203_000006_estimates_calendar;
+mod m20261203_000007_audit_region;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_outbox::Migration),
             Box::new(m20261130_000005_accounts_logs::Migration),
             Box::new(m20261203_000006_estimates_calendar::Migration),
+            Box::new(m20261203_000007_audit_region::Migration),
         ]
     }
 }

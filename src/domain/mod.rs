@@ -7,6 +7,7 @@ pub mod geo;
 pub mod hours;
 pub mod region;
 pub mod site;
+pub mod week;
 pub mod words;
 
 pub use coverage::{Coverage, Indicator};
@@ -14,3 +15,4 @@ pub use geo::Coordinate;
 pub use hours::WeeklyHours;
 pub use region::{RegionCode, RegionLevel};
 pub use site::{Capability, CoordQuality, SiteKind};
+pub use week::Week;

@@ -84,7 +84,8 @@ impl ApiError {
             ApiError::Internal(cause) => {
                 // The cause goes to the log under an id the caller can quote; the body says
                 // nothing about SQL, crates or paths.
-                let id = uuid::Uuid::new_v4().simple().to_string();
+                let id = super::server::current_request_id()
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
                 tracing::error!(request_id = %id, %cause, "request failed");
                 request_id = Some(id);
                 "Terjadi kesalahan di server / internal server error".to_string()
@@ -146,11 +147,18 @@ pub async fn recover(rejection: Rejection) -> Result<Response, std::convert::Inf
             "Alamat tidak ditemukan / no such route".to_string(),
         )
     } else if let Some(BadJson(e)) = rejection.find::<BadJson>() {
-        // Before "method not allowed": the route matched, its body did not.
+        // Before "method not allowed" (here and for a body too large): the route matched, its
+        // body did not; the other methods' routes on the same path also reject, with 405.
         (
             StatusCode::BAD_REQUEST,
             "bad_request",
             format!("Isi JSON tidak sah / invalid JSON body: {e}"),
+        )
+    } else if rejection.find::<warp::reject::PayloadTooLarge>().is_some() {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Isi permintaan terlalu besar / body too large".to_string(),
         )
     } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
         (
@@ -176,12 +184,6 @@ pub async fn recover(rejection: Rejection) -> Result<Response, std::convert::Inf
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "Jenis isi tidak didukung / unsupported content type".to_string(),
-        )
-    } else if rejection.find::<warp::reject::PayloadTooLarge>().is_some() {
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "Isi permintaan terlalu besar / body too large".to_string(),
         )
     } else {
         tracing::error!(?rejection, "unhandled rejection");

@@ -5,6 +5,7 @@
 mod auth;
 mod error;
 mod routes;
+pub mod server;
 mod visits;
 
 pub use auth::AuthState;
@@ -45,10 +46,6 @@ impl Server {
     }
 
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) {
-        warp::serve(routes(self.state))
-            .incoming(self.listener)
-            .graceful(shutdown)
-            .run()
-            .await;
+        server::serve(self.listener, routes(self.state), shutdown).await;
     }
 }

@@ -37,7 +37,7 @@ fn auth_header() -> impl Filter<Extract = (Option<String>,), Error = Infallible>
 
 /// Every route. Each `warp::path!` is followed by its method filter on the next line: the
 /// OpenAPI contract test reads this file to compare the router with `openapi.json`.
-pub fn routes(state: AppState) -> warp::filters::BoxedFilter<(impl Reply + use<>,)> {
+pub fn routes(state: AppState) -> warp::filters::BoxedFilter<(Response,)> {
     let limit = state.max_body_bytes;
     let health = warp::path!("health")
         .and(warp::get())
@@ -53,7 +53,10 @@ pub fn routes(state: AppState) -> warp::filters::BoxedFilter<(impl Reply + use<>
     let login = warp::path!("api" / "v1" / "auth" / "login")
         .and(warp::post())
         .and(warp::body::content_length_limit(16 * 1024))
-        .and(warp::addr::remote())
+        .and(
+            warp::ext::optional::<super::server::ClientAddr>()
+                .map(|c: Option<super::server::ClientAddr>| c.map(|c| c.0)),
+        )
         .and(json_body::<auth::LoginRequest>())
         .and(with_state(state.clone()))
         .and_then(|addr, body, s: AppState| async move { reply(auth::login(s, addr, body).await) })
@@ -186,6 +189,16 @@ pub fn routes(state: AppState) -> warp::filters::BoxedFilter<(impl Reply + use<>
         .and(with_state(state.clone()))
         .and_then(|id: i64, h, s: AppState| async move { reply(outbox_retry(s, h, id).await) })
         .boxed();
+    let outbox_retry_many = warp::path!("api" / "v1" / "outbox" / "retry")
+        .and(warp::post())
+        .and(warp::body::content_length_limit(limit))
+        .and(auth_header())
+        .and(json_or_empty::<RetryRequest>())
+        .and(with_state(state.clone()))
+        .and_then(|h, body: RetryRequest, s: AppState| async move {
+            reply(outbox_retry_many(s, h, body).await)
+        })
+        .boxed();
     let teams = warp::path!("api" / "v1" / "teams")
         .and(warp::get())
         .and(auth_header())
@@ -309,6 +322,7 @@ pub fn routes(state: AppState) -> warp::filters::BoxedFilter<(impl Reply + use<>
         approve,
         outbox_list,
         outbox_retry,
+        outbox_retry_many,
         teams,
         visits,
         visit,
@@ -327,7 +341,6 @@ pub fn routes(state: AppState) -> warp::filters::BoxedFilter<(impl Reply + use<>
         .expect("at least one route")
         .recover(recover)
         .unify()
-        .with(warp::trace::request())
         .boxed()
 }
 
@@ -730,7 +743,7 @@ async fn outbox_retry(s: AppState, h: Option<String>, id: i64) -> Result<Respons
             "Email {id} tidak ditemukan / email not found"
         )));
     }
-    match crate::store::outbox::retry(&s.db, id, chrono::Utc::now()).await? {
+    match crate::store::outbox::retry(&s.db, id, &p.actor(), chrono::Utc::now()).await? {
         Retry::NotFound => Err(ApiError::NotFound(format!(
             "Email {id} tidak ditemukan / email not found"
         ))),
@@ -742,6 +755,63 @@ async fn outbox_retry(s: AppState, h: Option<String>, id: i64) -> Result<Respons
             Ok(json(&outbox_item(&row)))
         }
     }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetryRequest {
+    /// `failed`, `dead`, or both when absent.
+    status: Option<String>,
+    plan: Option<i64>,
+    /// A kabupaten/kota or finer, inside the caller's scope; absent = the whole scope.
+    region: Option<String>,
+}
+
+/// POST /api/v1/outbox/retry — after an outage longer than the retry budget: put every failed
+/// and/or dead email of a plan or region back in the queue (audited, one transaction).
+async fn outbox_retry_many(
+    s: AppState,
+    h: Option<String>,
+    body: RetryRequest,
+) -> Result<Response, ApiError> {
+    let p = require(&s, h, PLANNERS).await?;
+    let scope = scope_of(&p)?;
+    let statuses = match body.status.as_deref().map(str::trim) {
+        None | Some("") => Vec::new(),
+        Some(st @ ("failed" | "dead")) => vec![st.to_string()],
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "status: failed atau dead / failed or dead, bukan / not {other:?}"
+            )));
+        }
+    };
+    let region = match &body.region {
+        None => None,
+        Some(r) => {
+            let r = region_param(r, "region")?;
+            in_scope(&p, &r)?;
+            Some(r)
+        }
+    };
+    let filter = crate::store::outbox::RetryFilter {
+        statuses,
+        plan: body.plan,
+        region,
+    };
+    let ids = crate::store::outbox::retry_many(
+        &s.db,
+        scope.as_ref(),
+        &filter,
+        &p.actor(),
+        chrono::Utc::now(),
+    )
+    .await?;
+    if !ids.is_empty() {
+        s.wake.notify_one();
+    }
+    Ok(json(
+        &serde_json::json!({ "requeued": ids.len(), "ids": ids }),
+    ))
 }
 
 /// GET /api/v1/plans/{id} and GET /api/v1/plans/{id}.geojson
@@ -850,15 +920,18 @@ async fn sites(s: AppState, h: Option<String>, q: Query) -> Result<Response, Api
         .collect();
     let page: u64 = param(&q, "page", 1)?;
     let per_page: u64 = param(&q, "per_page", 50)?;
-    if page == 0 || per_page == 0 || per_page > MAX_PER_PAGE {
+    // The bounds the OpenAPI document states; (page − 1) × per_page must not overflow.
+    if !(1..=MAX_PAGE).contains(&page) || per_page == 0 || per_page > MAX_PER_PAGE {
         return Err(ApiError::BadRequest(format!(
-            "page mulai dari 1 dan per_page 1..{MAX_PER_PAGE} / page starts at 1, per_page 1..{MAX_PER_PAGE}"
+            "page 1..{MAX_PAGE} dan per_page 1..{MAX_PER_PAGE} / page 1..{MAX_PAGE}, per_page 1..{MAX_PER_PAGE}"
         )));
     }
     Ok(json(
         &queries::list_sites(&s.db, region.as_ref(), &kinds, page, per_page).await?,
     ))
 }
+
+pub const MAX_PAGE: u64 = 1_000_000;
 
 /// GET /api/v1/teams
 async fn teams(s: AppState, h: Option<String>) -> Result<Response, ApiError> {

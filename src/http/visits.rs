@@ -885,18 +885,19 @@ pub async fn weekly(s: AppState, h: Option<String>, q: Query) -> Result<Response
 
 /// GET /api/v1/audit?limit=
 pub async fn audit(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
-    require(&s, h, REVIEWERS).await?;
+    let p = require(&s, h, REVIEWERS).await?;
+    let scope = scope_of(&p)?;
     let limit = int_q(&q, "limit")?.unwrap_or(200);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::BadRequest("parameter limit: 1..1000".into()));
     }
-    let items: Vec<_> = crate::store::accounts::list_audit(&s.db, limit as u64)
+    let items: Vec<_> = crate::store::accounts::list_audit(&s.db, scope.as_ref(), limit as u64)
         .await?
         .into_iter()
         .map(|a| {
             serde_json::json!({
                 "id": a.id, "at": a.at, "actor": a.actor, "action": a.action,
-                "object_type": a.object_type, "object_id": a.object_id,
+                "object_type": a.object_type, "object_id": a.object_id, "region": a.region_code,
                 "detail": serde_json::from_str::<serde_json::Value>(&a.detail).unwrap_or_default(),
             })
         })

@@ -840,23 +840,14 @@ fn cap_to_regions(
     }
 }
 
-/// Parse an ISO week `2026-W48` into its Monday.
+/// Parse an ISO week `2026-W48` (strictly: see `domain::Week`) into its Monday.
 pub fn parse_iso_week(s: &str) -> Result<NaiveDate, String> {
-    let bad = || format!("minggu harus berformat YYYY-Www (contoh 2026-W48), bukan {s:?}");
-    let (year, week) = s.trim().split_once("-W").ok_or_else(bad)?;
-    let (year, week): (i32, u32) = (
-        year.parse().map_err(|_| bad())?,
-        week.parse().map_err(|_| bad())?,
-    );
-    NaiveDate::from_isoywd_opt(year, week, chrono::Weekday::Mon).ok_or_else(bad)
+    crate::domain::Week::parse(s).map(crate::domain::Week::monday)
 }
 
 /// The ISO week after the one containing `today`.
 pub fn next_week(today: NaiveDate) -> String {
-    use chrono::Datelike;
-    let next = today + chrono::Duration::days(7);
-    let w = next.iso_week();
-    format!("{}-W{:02}", w.year(), w.week())
+    crate::domain::Week::after(today).to_string()
 }
 
 #[cfg(test)]

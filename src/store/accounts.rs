@@ -11,7 +11,8 @@ use super::entity::{audit_log, sessions, teams, users};
 use super::{StoreError, begin_write};
 
 /// Append one entry to the audit trail (inside the caller's transaction, so the entry and the
-/// change it records commit together).
+/// change it records commit together). The entry's region, which scopes who may read it, is the
+/// detail's `"region"`.
 pub async fn audit<C: ConnectionTrait>(
     conn: &C,
     actor: &str,
@@ -26,6 +27,10 @@ pub async fn audit<C: ConnectionTrait>(
         action: Set(action.to_string()),
         object_type: Set(object_type.to_string()),
         object_id: Set(object_id.to_string()),
+        region_code: Set(detail
+            .get("region")
+            .and_then(|r| r.as_str())
+            .map(str::to_string)),
         detail: Set(detail.to_string()),
         ..Default::default()
     })
@@ -34,12 +39,17 @@ pub async fn audit<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The newest entries; a scoped caller sees only those of regions inside their scope.
 pub async fn list_audit(
     db: &DatabaseConnection,
+    scope: Option<&crate::domain::RegionCode>,
     limit: u64,
 ) -> Result<Vec<audit_log::Model>, StoreError> {
-    Ok(audit_log::Entity::find()
-        .order_by_desc(audit_log::Column::Id)
+    let mut q = audit_log::Entity::find();
+    if let Some(r) = scope {
+        q = q.filter(super::queries::within(audit_log::Column::RegionCode, r));
+    }
+    Ok(q.order_by_desc(audit_log::Column::Id)
         .limit(limit)
         .all(db)
         .await?)

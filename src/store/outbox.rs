@@ -87,6 +87,15 @@ pub async fn enqueue<C: ConnectionTrait>(
     Ok(added)
 }
 
+/// A `sending` row whose worker stopped renewing its lease.
+fn abandoned(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(Column::Status.eq("sending"))
+        .add(Column::LockedUntil.lt(now))
+}
+
+/// Due: pending and its time has come, or abandoned with attempts left. An abandoned row that
+/// used its last attempt is never taken over (that would be one attempt more than allowed).
 fn due(now: DateTime<Utc>) -> Condition {
     Condition::any()
         .add(
@@ -94,12 +103,12 @@ fn due(now: DateTime<Utc>) -> Condition {
                 .add(Column::Status.eq("pending"))
                 .add(Column::NextAttemptAt.lte(now)),
         )
-        .add(
-            Condition::all()
-                .add(Column::Status.eq("sending"))
-                .add(Column::LockedUntil.lt(now)),
-        )
+        .add(abandoned(now).add(Expr::col(Column::Attempts).lt(Expr::col(Column::MaxAttempts))))
 }
+
+/// What a worker that lost its lease on the last attempt leaves: the relay may or may not have
+/// the message, and no attempt is left, so it is `dead` for a person to look at and retry.
+const LOST_LAST_ATTEMPT: &str = "unknown outcome: the worker's lease expired during the last attempt; the relay may or may not have the message";
 
 /// Claim up to `limit` due messages for `worker` until `now + lease`.
 pub async fn claim(
@@ -110,6 +119,17 @@ pub async fn claim(
     now: DateTime<Utc>,
 ) -> Result<Vec<email_outbox::Model>, StoreError> {
     let txn = begin_write(db).await?;
+    Entity::update_many()
+        .col_expr(Column::Status, Expr::value("dead"))
+        .col_expr(Column::LastError, Expr::value(LOST_LAST_ATTEMPT))
+        .col_expr(
+            Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(abandoned(now))
+        .filter(Expr::col(Column::Attempts).gte(Expr::col(Column::MaxAttempts)))
+        .exec(&txn)
+        .await?;
     let ids: Vec<i64> = Entity::find()
         .select_only()
         .column(Column::Id)
@@ -151,6 +171,21 @@ fn fenced(id: i64, worker: &str) -> Condition {
         .add(Column::Id.eq(id))
         .add(Column::LockedBy.eq(worker))
         .add(Column::Status.eq("sending"))
+}
+
+/// Extend a lease the worker still holds; false when another worker has taken the row over.
+pub async fn renew(
+    db: &DatabaseConnection,
+    id: i64,
+    worker: &str,
+    until: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let r = Entity::update_many()
+        .col_expr(Column::LockedUntil, Expr::value(until))
+        .filter(fenced(id, worker))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
 }
 
 pub async fn mark_sent(
@@ -262,6 +297,7 @@ pub enum Retry {
 pub async fn retry(
     db: &DatabaseConnection,
     id: i64,
+    actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Retry, StoreError> {
     let txn = begin_write(db).await?;
@@ -271,6 +307,7 @@ pub async fn retry(
     if row.status != "failed" && row.status != "dead" {
         return Ok(Retry::NotRetriable(row.status));
     }
+    let previous = row.status;
     Entity::update_many()
         .col_expr(Column::Status, Expr::value("pending"))
         .col_expr(Column::Attempts, Expr::value(0))
@@ -284,6 +321,89 @@ pub async fn retry(
         .one(&txn)
         .await?
         .expect("the row was read in this transaction");
+    super::accounts::audit(
+        &txn,
+        actor,
+        "outbox.retry",
+        "email_outbox",
+        &id.to_string(),
+        serde_json::json!({ "region": row.region_code, "statuses": [previous], "ids": [id] }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(Retry::Requeued(Box::new(row)))
+}
+
+/// Which failed or dead messages a bulk retry puts back in the queue.
+#[derive(Debug, Clone, Default)]
+pub struct RetryFilter {
+    /// `failed`, `dead` or both (empty).
+    pub statuses: Vec<String>,
+    pub plan: Option<i64>,
+    /// The region asked for (a kabupaten/kota or finer); `None` = all the caller may see.
+    pub region: Option<crate::domain::RegionCode>,
+}
+
+/// Put every failed/dead message that matches `filter` inside `scope` back in the queue with a
+/// fresh set of attempts, and record it in the audit trail, in one transaction. Returns the ids.
+pub async fn retry_many(
+    db: &DatabaseConnection,
+    scope: Option<&crate::domain::RegionCode>,
+    filter: &RetryFilter,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
+    let statuses: Vec<String> = if filter.statuses.is_empty() {
+        vec!["failed".into(), "dead".into()]
+    } else {
+        filter.statuses.clone()
+    };
+    let txn = begin_write(db).await?;
+    let mut q = Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::Status.is_in(statuses.clone()));
+    if let Some(r) = scope {
+        q = q.filter(super::queries::within(Column::RegionCode, r));
+    }
+    if let Some(r) = &filter.region {
+        q = q.filter(super::queries::within(Column::RegionCode, r));
+    }
+    if let Some(p) = filter.plan {
+        q = q.filter(Column::PlanId.eq(p));
+    }
+    let ids: Vec<i64> = q
+        .order_by_asc(Column::Id)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    if !ids.is_empty() {
+        for chunk in ids.chunks(500) {
+            Entity::update_many()
+                .col_expr(Column::Status, Expr::value("pending"))
+                .col_expr(Column::Attempts, Expr::value(0))
+                .col_expr(Column::NextAttemptAt, Expr::value(now))
+                .col_expr(Column::LockedBy, Expr::value(Option::<String>::None))
+                .filter(Column::Id.is_in(chunk.to_vec()))
+                .filter(Column::Status.is_in(["failed", "dead"]))
+                .exec(&txn)
+                .await?;
+        }
+        super::accounts::audit(
+            &txn,
+            actor,
+            "outbox.retry",
+            "email_outbox",
+            &format!("{} emails", ids.len()),
+            serde_json::json!({
+                "statuses": statuses, "plan": filter.plan,
+                "region": filter.region.as_ref().or(scope).map(|r| r.as_str()),
+                "ids": ids,
+            }),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(ids)
 }

@@ -494,14 +494,27 @@ pub async fn review_log(
         return Ok(Reviewed::Already(log.review));
     }
     let decision = if approve { "approved" } else { "rejected" };
-    visit_logs::Entity::update_many()
+    // Conditional: of two reviewers at once (or a new revision arriving meanwhile) only one
+    // update finds the log still current and pending; the other changes nothing and says why.
+    let updated = visit_logs::Entity::update_many()
         .col_expr(visit_logs::Column::Review, Expr::value(decision))
         .col_expr(visit_logs::Column::ReviewedBy, Expr::value(actor))
         .col_expr(visit_logs::Column::ReviewedAt, Expr::value(now))
         .col_expr(visit_logs::Column::ReviewComment, Expr::value(comment))
         .filter(visit_logs::Column::Id.eq(id))
+        .filter(visit_logs::Column::IsCurrent.eq(true))
+        .filter(visit_logs::Column::Review.eq("pending"))
         .exec(&txn)
         .await?;
+    if updated.rows_affected != 1 {
+        drop(txn);
+        let now_seen = visit_logs::Entity::find_by_id(id).one(db).await?;
+        return Ok(match now_seen {
+            None => Reviewed::NotFound,
+            Some(l) if !l.is_current => Reviewed::NotCurrent,
+            Some(l) => Reviewed::Already(l.review),
+        });
+    }
     // An earlier approved revision of this visit no longer speaks for it.
     visit_outcomes::Entity::delete_many()
         .filter(visit_outcomes::Column::SiteId.eq(log.site_id))
@@ -536,6 +549,7 @@ pub async fn review_log(
         "visit_log",
         &id.to_string(),
         serde_json::json!({
+            "region": log.region_code,
             "site_id": log.site_id, "team_id": log.team_id, "visit_date": log.visit_date,
             "revision": log.revision, "comment": comment, "delivered": delivered,
         }),

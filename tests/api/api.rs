@@ -118,7 +118,56 @@ pub async fn every_error_uses_one_envelope(app: &TestApp) {
     assert_eq!(resp.status().as_u16(), 405);
 }
 
+/// Hostile or careless input gets the right status, never a 405 or a panic: a body over
+/// `server.max_body_bytes` is 413 on every route that reads one, a page number past the
+/// documented bound is 400. Every response carries an X-Request-Id (the client's own when it sent
+/// a plain one).
+pub async fn limits_and_request_ids(app: &TestApp) {
+    let big = vec![b' '; app.settings.server.max_body_bytes as usize + 1];
+    for (method, path) in [
+        (reqwest::Method::POST, "/api/v1/plans"),
+        (reqwest::Method::PUT, "/api/v1/plans/1/pins"),
+        (reqwest::Method::POST, "/api/v1/visits/1/logs"),
+        (reqwest::Method::POST, "/api/v1/outbox/retry"),
+    ] {
+        let resp = app
+            .client
+            .request(method.clone(), app.url(path))
+            .header("content-type", "application/json")
+            .body(big.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 413, "{method} {path}");
+        assert!(resp.headers().contains_key("x-request-id"));
+    }
+    let (status, body) = app.get("/api/v1/sites?page=1000000000000000000").await;
+    assert_eq!(status, 400, "{body}");
+
+    let resp = app.client.get(app.url("/health")).send().await.unwrap();
+    let id = resp.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert!(id.len() >= 16, "{id}");
+    let resp = app
+        .client
+        .get(app.url("/no/such/route"))
+        .header("x-request-id", "proxy-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+    assert_eq!(resp.headers()["x-request-id"], "proxy-42");
+    let resp = app
+        .client
+        .get(app.url("/health"))
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(resp.headers()["x-request-id"], "bad id with spaces");
+}
+
 on_both_backends!(
+    limits_and_request_ids,
     regions_sites_and_teams_are_served,
     every_error_uses_one_envelope
 );

@@ -201,6 +201,73 @@ pub async fn permanent_5xx_fails_without_retry(app: &TestApp) {
     smtp.stop();
 }
 
+/// After an outage longer than the retry budget: a coordinator puts every dead email of the
+/// region back in the queue with one call (sent ones and other regions' stay as they are), the
+/// call is in the audit trail, a coordinator of another kabupaten cannot do it, and the CLI does
+/// the same by status.
+pub async fn dead_emails_are_retried_together(app: &TestApp) {
+    use sea_orm::{ActiveModelTrait, Set};
+    let ids = enqueue(app, 5).await;
+    for (i, id) in ids.iter().enumerate() {
+        let mut r: email_outbox::ActiveModel = row(app, *id).await.into();
+        r.status = Set(if i == 0 { "sent" } else { "dead" }.into());
+        r.attempts = Set(app.settings.outbox.max_attempts);
+        if i == 4 {
+            r.region_code = Set("35.10".into());
+        }
+        r.update(&app.db).await.unwrap();
+    }
+    let coordinator =
+        crate::helpers::make_user(&app.db, "koord", "coordinator", Some("35.09"), None).await;
+    let other =
+        crate::helpers::make_user(&app.db, "koord-bwi", "coordinator", Some("35.10"), None).await;
+    let call = |token: String, body: serde_json::Value| {
+        let req = app
+            .client
+            .post(app.url("/api/v1/outbox/retry"))
+            .bearer_auth(token)
+            .json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    let resp = call(other.clone(), serde_json::json!({"region": "35.09"})).await;
+    assert_eq!(resp.status().as_u16(), 403, "outside the caller's scope");
+    let resp = call(coordinator.clone(), serde_json::json!({"status": "lost"})).await;
+    assert_eq!(resp.status().as_u16(), 400);
+
+    let resp = call(coordinator.clone(), serde_json::json!({"status": "dead"})).await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["requeued"], 3, "{body}");
+    for (i, id) in ids.iter().enumerate() {
+        let r = row(app, *id).await;
+        let want = match i {
+            0 => ("sent", app.settings.outbox.max_attempts),
+            4 => ("dead", app.settings.outbox.max_attempts),
+            _ => ("pending", 0),
+        };
+        assert_eq!((r.status.as_str(), r.attempts), want, "row {i}: {r:?}");
+    }
+    let (status, audit) = app.get("/api/v1/audit").await;
+    assert_eq!(status, 200);
+    let entry = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "outbox.retry")
+        .expect("the bulk retry is audited");
+    assert!(
+        entry["actor"].as_str().unwrap().ends_with(":koord"),
+        "{entry}"
+    );
+    assert_eq!(entry["region"], "35.09");
+    assert_eq!(entry["detail"]["ids"].as_array().unwrap().len(), 3);
+
+    let (ok, out, err) = app.jemput(&["outbox", "retry", "--status", "dead"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("1 email kembali diantrekan"), "{out}");
+    assert_eq!(row(app, ids[4]).await.status, "pending");
+}
+
 /// E5: always 451 — dead after max_attempts, then silence.
 pub async fn gives_up_after_max_attempts(app: &TestApp) {
     let smtp = FakeSmtp::start().await;
@@ -304,13 +371,16 @@ pub async fn smtp_down_then_up_loses_nothing(app: &TestApp) {
     smtp.stop();
 }
 
-/// E7: a server that never answers DATA: the attempt ends on the 1 s timeout, the row goes back
-/// to pending, and the retry carries the same Message-ID.
+/// E7: a server that never answers the end of the message: after `data_timeout_ms` the outcome is
+/// unknown (the relay may have it), the row goes back to pending with that said, and the retry
+/// carries the same Message-ID.
 pub async fn hung_server_times_out(app: &TestApp) {
     let smtp = FakeSmtp::start().await;
     smtp.script([Reply::Hang]);
     let ids = enqueue(app, 1).await;
-    let w = worker(app, &smtp_settings(app, smtp.port()));
+    let mut settings = smtp_settings(app, smtp.port());
+    settings.email.smtp.data_timeout_ms = 1000;
+    let w = worker(app, &settings);
     let start = Instant::now();
     let tally = w.tick().await.unwrap();
     let took = start.elapsed();
@@ -318,6 +388,13 @@ pub async fn hung_server_times_out(app: &TestApp) {
     assert_eq!(tally.retrying, 1);
     let r = row(app, ids[0]).await;
     assert_eq!((r.status.as_str(), r.attempts), ("pending", 1), "{r:?}");
+    assert!(
+        r.last_error
+            .as_deref()
+            .unwrap()
+            .starts_with("unknown outcome"),
+        "{r:?}"
+    );
     tokio::time::sleep(Duration::from_millis(
         app.settings.outbox.backoff_base_ms + 20,
     ))
@@ -330,6 +407,114 @@ pub async fn hung_server_times_out(app: &TestApp) {
         "byte-identical Message-ID"
     );
     assert_eq!(tx[1].message_id.as_deref(), Some(r.message_id.as_str()));
+    smtp.stop();
+}
+
+/// A relay that takes longer than `timeout_ms` (1 s) to answer the end of the message, as RFC
+/// 5321 allows (up to 10 minutes): the worker waits for it, and the message arrives once.
+pub async fn slow_relay_is_waited_for_not_resent(app: &TestApp) {
+    let smtp = FakeSmtp::start().await;
+    smtp.set_default(Reply::Slow(Duration::from_millis(1600)));
+    let ids = enqueue(app, 3).await;
+    let w = worker(app, &smtp_settings(app, smtp.port()));
+    let tally = w.tick().await.unwrap();
+    assert_eq!(tally.sent, 3, "{tally:?}");
+    assert_eq!(smtp.received().len(), 3);
+    for id in ids {
+        let r = row(app, id).await;
+        assert_eq!((r.status.as_str(), r.attempts), ("sent", 1), "{r:?}");
+    }
+    smtp.stop();
+}
+
+/// Two instances (each its own database pool) on one queue, a lease of 2 s and a relay that
+/// answers 3 s after storing each message: the sending worker renews its lease, so the other never
+/// takes a message over — every message arrives exactly once, in one attempt.
+pub async fn lease_is_renewed_while_a_slow_relay_answers(app: &TestApp) {
+    let smtp = FakeSmtp::start().await;
+    smtp.set_default(Reply::Slow(Duration::from_millis(3000)));
+    let ids = enqueue(app, 6).await;
+    let settings = smtp_settings(app, smtp.port());
+    assert!(
+        settings.outbox.lease_ms < 3000,
+        "the relay outlasts a lease"
+    );
+    let mut running = Vec::new();
+    for _ in 0..2 {
+        let db = jemput::store::connect(&settings.database).await.unwrap();
+        let w = Worker::new(db, &settings, Arc::new(Notify::new())).unwrap();
+        running.push(spawn_worker(w));
+    }
+    let all_sent = eventually(Duration::from_secs(20), || async {
+        let rows = outbox::list(&app.db, None, None, None, 100).await.unwrap();
+        rows.iter().all(|r| r.status == "sent")
+    })
+    .await;
+    // Give a would-be second delivery the time to happen.
+    tokio::time::sleep(Duration::from_millis(settings.outbox.lease_ms + 500)).await;
+    for (handle, stop) in running {
+        let _ = stop.send(());
+        handle.await.unwrap();
+    }
+    assert!(all_sent);
+    let got = smtp.received();
+    let distinct: HashSet<_> = got.iter().map(|m| m.message_id.clone()).collect();
+    assert_eq!(
+        (got.len(), distinct.len()),
+        (6, 6),
+        "every message exactly once"
+    );
+    for id in ids {
+        let r = row(app, id).await;
+        assert_eq!((r.status.as_str(), r.attempts), ("sent", 1), "{r:?}");
+    }
+    smtp.stop();
+}
+
+/// A worker that died during a message's last allowed attempt: the message is not taken over
+/// (that would be one attempt more than `max_attempts`) but marked dead with an unknown outcome;
+/// one that died with attempts left is taken over as an attempt of its own.
+pub async fn abandoned_last_attempt_is_not_taken_over(app: &TestApp) {
+    use sea_orm::{ActiveModelTrait, Set};
+    let smtp = FakeSmtp::start().await;
+    let ids = enqueue(app, 2).await;
+    let max = app.settings.outbox.max_attempts;
+    for (id, attempts) in [(ids[0], max), (ids[1], max - 1)] {
+        let mut r: email_outbox::ActiveModel = row(app, id).await.into();
+        r.status = Set("sending".into());
+        r.attempts = Set(attempts);
+        r.locked_by = Set(Some("died-1".into()));
+        r.locked_until = Set(Some(chrono::Utc::now() - chrono::Duration::seconds(1)));
+        r.update(&app.db).await.unwrap();
+    }
+    let w = worker(app, &smtp_settings(app, smtp.port()));
+    let tally = w.tick().await.unwrap();
+    assert_eq!(tally.sent, 1, "{tally:?}");
+    let last = row(app, ids[0]).await;
+    assert_eq!(
+        (last.status.as_str(), last.attempts),
+        ("dead", max),
+        "{last:?}"
+    );
+    assert!(
+        last.last_error
+            .as_deref()
+            .unwrap()
+            .starts_with("unknown outcome"),
+        "{last:?}"
+    );
+    let taken = row(app, ids[1]).await;
+    assert_eq!(
+        (taken.status.as_str(), taken.attempts),
+        ("sent", max),
+        "{taken:?}"
+    );
+    let got = smtp.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].message_id.as_deref(),
+        Some(taken.message_id.as_str())
+    );
     smtp.stop();
 }
 
@@ -651,6 +836,10 @@ on_both_backends!(
     gives_up_after_max_attempts,
     smtp_down_then_up_loses_nothing,
     hung_server_times_out,
+    slow_relay_is_waited_for_not_resent,
+    dead_emails_are_retried_together,
+    lease_is_renewed_while_a_slow_relay_answers,
+    abandoned_last_attempt_is_not_taken_over,
     message_ids_are_stable_and_unique,
     crashed_worker_lease_is_recovered,
     parallel_workers_never_double_claim,

@@ -12,6 +12,8 @@ pub struct Model {
     pub object_id: String,
     /// JSON.
     pub detail: String,
+    /// The region the entry concerns; null = not regional (seen by unscoped callers only).
+    pub region_code: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

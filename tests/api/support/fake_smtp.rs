@@ -29,6 +29,8 @@ pub enum Reply {
     Close,
     /// Answer 250 only once the notify fires (a worker can be killed meanwhile).
     Hold(Arc<Notify>),
+    /// Store the message at once, answer 250 this much later (a slow relay).
+    Slow(std::time::Duration),
 }
 
 #[derive(Debug, Clone)]
@@ -272,6 +274,11 @@ async fn session(sock: tokio::net::TcpStream, st: Arc<Mutex<State>>) -> std::io:
                 Reply::Hold(release) => {
                     release.notified().await;
                     record(250, true);
+                    w.write_all(b"250 2.0.0 Ok: queued\r\n").await?;
+                }
+                Reply::Slow(after) => {
+                    record(250, true);
+                    tokio::time::sleep(after).await;
                     w.write_all(b"250 2.0.0 Ok: queued\r\n").await?;
                 }
             }
