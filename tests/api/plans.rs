@@ -152,6 +152,10 @@ pub async fn plan_requests_are_validated(app: &TestApp) {
         (serde_json::json!({"region": "35.9"}), 400),
         (serde_json::json!({"region": "35.10"}), 404),
         (serde_json::json!({"region": "35.09", "week": "next"}), 400),
+        // One spelling per ISO week: these would be separate plans of 2026-W51.
+        (serde_json::json!({"region": "35.09", "week": "2026-W051"}), 400),
+        (serde_json::json!({"region": "35.09", "week": "+2026-W51"}), 400),
+        (serde_json::json!({"region": "35.09", "week": "2026-W1"}), 400),
         (
             serde_json::json!({"region": "35.09", "time_limit_s": 0}),
             400,
