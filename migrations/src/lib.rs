@@ -10,6 +10,7 @@ mod m20261124_000004_outbox;
 mod m20261130_000005_accounts_logs;
 mod m20261203_000006_estimates_calendar;
 mod m20261203_000007_audit_region;
+mod m20261203_000008_one_published_plan;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_accounts_logs::Migration),
             Box::new(m20261203_000006_estimates_calendar::Migration),
             Box::new(m20261203_000007_audit_region::Migration),
+            Box::new(m20261203_000008_one_published_plan::Migration),
         ]
     }
 }

@@ -288,12 +288,27 @@ pub async fn publish(
         .filter(plans::Column::Status.eq("published"))
         .exec(&txn)
         .await?;
-    plans::Entity::update_many()
+    let published = plans::Entity::update_many()
         .col_expr(plans::Column::Status, Expr::value("published"))
         .col_expr(plans::Column::PublishedAt, Expr::value(now))
         .filter(plans::Column::Id.eq(id))
         .exec(&txn)
-        .await?;
+        .await;
+    match published {
+        Ok(_) => {}
+        // uq_plans_one_published: another version of the week was published by a transaction that
+        // committed after this one read the week (PostgreSQL's read committed). Recognised by
+        // SQLSTATE, not by message text; the caller renders against that version and tries again.
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            return Ok(Published::Stale);
+        }
+        Err(e) => return Err(e.into()),
+    }
     let queued = super::outbox::enqueue(&txn, messages, max_attempts, domain, now).await?;
     super::accounts::audit(
         &txn,

@@ -153,9 +153,18 @@ pub async fn plan_requests_are_validated(app: &TestApp) {
         (serde_json::json!({"region": "35.10"}), 404),
         (serde_json::json!({"region": "35.09", "week": "next"}), 400),
         // One spelling per ISO week: these would be separate plans of 2026-W51.
-        (serde_json::json!({"region": "35.09", "week": "2026-W051"}), 400),
-        (serde_json::json!({"region": "35.09", "week": "+2026-W51"}), 400),
-        (serde_json::json!({"region": "35.09", "week": "2026-W1"}), 400),
+        (
+            serde_json::json!({"region": "35.09", "week": "2026-W051"}),
+            400,
+        ),
+        (
+            serde_json::json!({"region": "35.09", "week": "+2026-W51"}),
+            400,
+        ),
+        (
+            serde_json::json!({"region": "35.09", "week": "2026-W1"}),
+            400,
+        ),
         (
             serde_json::json!({"region": "35.09", "time_limit_s": 0}),
             400,
@@ -241,6 +250,59 @@ pub async fn demo_plan_without_publishing(app: &TestApp) -> i64 {
     jemput::planning::plan_week(db, &s.priority, &s.planner, &region, &week, &options)
         .await
         .expect("plan the demo week")
+}
+
+/// Two versions of one week published at the same moment (two coordinators, or two `serve`
+/// instances): the database keeps one published plan per region-week — the later publication
+/// supersedes the earlier one instead of both standing, and each version's emails are queued once.
+pub async fn concurrent_publishes_leave_one_published_plan(app: &TestApp) {
+    let first = demo_plan_without_publishing(app).await;
+    let plan = jemput::store::plans::load_plan(&app.db, first)
+        .await
+        .unwrap()
+        .unwrap();
+    let region = jemput::domain::RegionCode::parse(&plan.region_code).unwrap();
+    let options = jemput::planning::PlanOptions {
+        time_limit_s: Some(0.5),
+        seed: Some(7),
+        sites: Vec::new(),
+        shares: None,
+    };
+    let s = &app.settings;
+    let second = jemput::planning::plan_week(
+        &app.db,
+        &s.priority,
+        &s.planner,
+        &region,
+        &plan.week,
+        &options,
+    )
+    .await
+    .unwrap();
+    let (path_a, path_b) = (
+        format!("/api/v1/plans/{first}/publish"),
+        format!("/api/v1/plans/{second}/publish"),
+    );
+    let ((a, body_a), (b, body_b)) = tokio::join!(
+        send(app, reqwest::Method::POST, &path_a, None),
+        send(app, reqwest::Method::POST, &path_b, None)
+    );
+    assert!(
+        [a, b].iter().all(|s| *s == 202 || *s == 409),
+        "{a} {body_a} / {b} {body_b}"
+    );
+    let statuses: Vec<String> =
+        jemput::store::plans::list(&app.db, region.as_str(), Some(&plan.week))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.status)
+            .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "published").count(),
+        1,
+        "{statuses:?}"
+    );
 }
 
 /// (team, site, part) -> (day, start) of a plan's JSON.
@@ -544,5 +606,6 @@ pub async fn pins_replan_and_publish(app: &TestApp) {
 on_both_backends!(
     the_jember_demo_plan_makes_sense,
     plan_requests_are_validated,
-    pins_replan_and_publish
+    pins_replan_and_publish,
+    concurrent_publishes_leave_one_published_plan
 );
