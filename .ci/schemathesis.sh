@@ -51,6 +51,8 @@ export JEMPUT__DATABASE__URL="sqlite://$TMP/jemput.db"
 export JEMPUT__EMAIL__FILE_DIR="$TMP/outbox"
 # Plans made while fuzzing without a time_limit_s use the config default (10 s): keep it short.
 export JEMPUT__PLANNER__TIME_LIMIT_S="${ST_PLAN_SECONDS:-1}"
+# …and cut any time_limit_s the fuzzer asks for (up to the documented 120 s) to the same.
+export JEMPUT__PLANNER__MAX_TIME_LIMIT_S="${ST_PLAN_SECONDS:-1}"
 
 echo "== jemput demo"
 "$JEMPUT_BIN" demo

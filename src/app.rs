@@ -85,6 +85,7 @@ pub fn state_with_wake(
         wake,
         max_body_bytes: settings.server.max_body_bytes,
         auth: std::sync::Arc::new(crate::http::AuthState::from_settings(settings)),
+        clock: settings.clock(),
     }
 }
 
@@ -103,14 +104,13 @@ pub fn spawn_background(
     };
     let outbox = tokio::spawn(worker.run(stopped(stop.clone())));
     let weekly_settings = settings.clone();
+    let clock = settings.clock();
     let weekly_stop = stopped(stop);
     let weekly = tokio::spawn(async move {
         tokio::pin!(weekly_stop);
         let every = std::time::Duration::from_millis(weekly_settings.weekly.check_interval_ms);
         loop {
-            if let Err(e) =
-                crate::notify::run_weekly(&db, &weekly_settings, chrono::Utc::now()).await
-            {
+            if let Err(e) = crate::notify::run_weekly(&db, &weekly_settings, clock.now()).await {
                 tracing::error!(error = %e, "weekly trigger failed; will try again");
             }
             // Idempotency keys are kept for a day; the purge rides on the same loop.

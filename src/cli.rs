@@ -296,8 +296,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map(|k| crate::domain::SiteKind::parse(k))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(anyhow::Error::msg)?;
-            let week =
-                week.unwrap_or_else(|| crate::priority::next_week(chrono::Utc::now().date_naive()));
+            let week = week.unwrap_or_else(|| region.next_week(settings.clock().now()).to_string());
             let db = app::connect_migrated(&settings).await?;
             let ranking =
                 ranking::rank_region(&db, &settings.priority, &region, &week, &kinds, top)
@@ -322,8 +321,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         } => {
             let region = RegionCode::parse(&region).map_err(anyhow::Error::msg)?;
-            let week =
-                week.unwrap_or_else(|| crate::priority::next_week(chrono::Utc::now().date_naive()));
+            let week = week.unwrap_or_else(|| region.next_week(settings.clock().now()).to_string());
             let db = app::connect_migrated(&settings).await?;
             let options = crate::planning::PlanOptions {
                 time_limit_s: time_limit,
@@ -381,9 +379,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Approve { plan } => {
             let db = app::connect_migrated(&settings).await?;
-            let p = store::plans::approve(&db, plan).await?.ok_or_else(|| {
-                anyhow::anyhow!("rencana {plan} tidak ditemukan (plan not found)")
-            })?;
+            let p = match store::plans::approve(&db, plan, CLI_ACTOR).await? {
+                store::plans::Approval::NotFound => {
+                    anyhow::bail!("rencana {plan} tidak ditemukan (plan not found)")
+                }
+                store::plans::Approval::Superseded { newest } => anyhow::bail!(
+                    "rencana {plan} sudah digantikan oleh versi {newest}; setujui versi terbaru"
+                ),
+                store::plans::Approval::Done(p) => p,
+            };
             println!(
                 "rencana {} ({} {}, versi {}) disetujui; pemicu mingguan akan menerbitkan dan mengirimnya",
                 p.id, p.region_code, p.week, p.version
@@ -991,8 +995,8 @@ pub async fn run_demo(
         imports.push((name.to_string(), summary));
     }
     let kab = RegionCode::parse(DEMO_KABUPATEN).expect("static code");
-    let today = chrono::Utc::now().date_naive();
-    let week = week.unwrap_or_else(|| crate::priority::next_week(today));
+    let now = settings.clock().now();
+    let week = week.unwrap_or_else(|| kab.next_week(now).to_string());
     let year = chrono::Datelike::year(
         &crate::priority::parse_iso_week(&week).map_err(anyhow::Error::msg)?,
     );

@@ -50,6 +50,23 @@ pub struct Settings {
     pub weekly: WeeklySettings,
     pub auth: AuthSettings,
     pub visit_logs: VisitLogSettings,
+    #[serde(default)]
+    pub clock: ClockSettings,
+}
+
+/// `fixed`: an RFC 3339 instant every calendar decision uses instead of the system clock (tests,
+/// demonstrations of a given week); refused in production.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSettings {
+    pub fixed: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Settings {
+    /// The clock for calendar decisions (see `crate::clock`).
+    pub fn clock(&self) -> crate::clock::SharedClock {
+        crate::clock::from_fixed(self.clock.fixed)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -229,6 +246,9 @@ pub struct ServerSettings {
     pub host: std::net::IpAddr,
     pub port: u16,
     pub max_body_bytes: u64,
+    /// Reverse proxies (CIDRs) whose `X-Forwarded-For` names the client; empty = none.
+    #[serde(default)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -336,6 +356,11 @@ impl Settings {
         if self.auth.link_secret.expose() == DEV_LINK_SECRET {
             return Err(ConfigError(
                 "auth.link_secret: the development key cannot sign links in production (set JEMPUT__AUTH__LINK_SECRET)".into(),
+            ));
+        }
+        if self.clock.fixed.is_some() {
+            return Err(ConfigError(
+                "clock.fixed: a fixed clock is for tests and demonstrations; production runs on the system clock".into(),
             ));
         }
         if self.email.smtp.tls == SmtpTls::None {

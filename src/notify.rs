@@ -312,12 +312,14 @@ pub fn trigger_week(
 pub struct WeeklyAction {
     pub region: String,
     pub week: String,
-    /// `published`, `already_published` or `reminded`.
+    /// `published`, `already_published`, `reminded`, or `failed` (logged; tried again later).
     pub action: String,
     pub plan_id: Option<i64>,
 }
 
-/// Run every region's weekly trigger that is due at `now` and has not run for its week.
+/// Run every region's weekly trigger that is due at `now` and has not run for its week. Each
+/// region's failure is its own: it is logged and reported as `failed`, and the other regions
+/// still run (a failed region is tried again at the next check).
 pub async fn run_weekly(
     db: &DatabaseConnection,
     settings: &Settings,
@@ -326,56 +328,78 @@ pub async fn run_weekly(
     let ctx = MailContext::from_settings(settings);
     let mut done = Vec::new();
     for region in plans::regions_with_teams(db).await? {
-        let Some((region_name, tz_name)) = plans::region_name_tz(db, &region).await? else {
-            continue;
-        };
-        let tz: chrono_tz::Tz = tz_name.parse().unwrap_or(chrono_tz::Asia::Jakarta);
-        let (day, time) = settings
-            .weekly
-            .for_region(&region)
-            .map_err(|e| PlanError::Internal(e.to_string()))?;
-        let Some(week) = trigger_week(now, tz, day, time) else {
-            continue;
-        };
-        if plans::weekly_run_done(db, &region, &week).await? {
-            continue;
+        match weekly_for_region(db, settings, &ctx, &region, now).await {
+            Ok(Some(action)) => done.push(action),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(%region, error = %e, "weekly trigger failed for this region; the others go on");
+                done.push(WeeklyAction {
+                    region,
+                    week: String::new(),
+                    action: "failed".into(),
+                    plan_id: None,
+                });
+            }
         }
-        let latest = plans::latest(db, &region, &week).await?;
-        let action = match &latest {
-            Some(p) if p.status == "published" => {
-                record(db, &region, &week, "already_published", Some(p.id)).await?;
-                "already_published"
-            }
-            Some(p) if p.approved_at.is_some() => {
-                // Publishing is idempotent and its emails de-duplicated, so two workers racing
-                // here send each email once; the run record keeps later checks quiet.
-                publish(db, &ctx, p.id, "system:weekly").await?;
-                record(db, &region, &week, "published", Some(p.id)).await?;
-                "published"
-            }
-            _ => {
-                remind(
-                    db,
-                    settings,
-                    &ctx,
-                    &region,
-                    &region_name,
-                    &week,
-                    latest.is_some(),
-                )
-                .await?;
-                "reminded"
-            }
-        };
-        tracing::info!(%region, %week, action, "weekly trigger");
-        done.push(WeeklyAction {
-            region,
-            week,
-            action: action.into(),
-            plan_id: latest.map(|p| p.id),
-        });
     }
     Ok(done)
+}
+
+async fn weekly_for_region(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    ctx: &MailContext,
+    region: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<WeeklyAction>, PlanError> {
+    let Some((region_name, tz_name)) = plans::region_name_tz(db, region).await? else {
+        return Ok(None);
+    };
+    let tz: chrono_tz::Tz = tz_name.parse().unwrap_or(chrono_tz::Asia::Jakarta);
+    let (day, time) = settings
+        .weekly
+        .for_region(region)
+        .map_err(|e| PlanError::Internal(e.to_string()))?;
+    let Some(week) = trigger_week(now, tz, day, time) else {
+        return Ok(None);
+    };
+    if plans::weekly_run_done(db, region, &week).await? {
+        return Ok(None);
+    }
+    let latest = plans::latest(db, region, &week).await?;
+    let action = match &latest {
+        Some(p) if p.status == "published" => {
+            record(db, region, &week, "already_published", Some(p.id)).await?;
+            "already_published"
+        }
+        Some(p) if p.approved_at.is_some() => {
+            // Publishing is idempotent and its emails de-duplicated, so two workers racing
+            // here send each email once; the run record keeps later checks quiet.
+            publish(db, ctx, p.id, "system:weekly").await?;
+            record(db, region, &week, "published", Some(p.id)).await?;
+            "published"
+        }
+        _ => {
+            remind(
+                db,
+                settings,
+                ctx,
+                region,
+                &region_name,
+                &week,
+                latest.is_some(),
+            )
+            .await?;
+            "reminded"
+        }
+    };
+    tracing::info!(%region, %week, action, "weekly trigger");
+    Ok(Some(WeeklyAction {
+        region: region.to_string(),
+        week,
+        action: action.into(),
+        plan_id: latest.map(|p| p.id),
+    }))
 }
 
 async fn record(

@@ -92,6 +92,18 @@ impl RegionCode {
     pub fn time_zone(&self) -> &'static str {
         time_zone_of_province(self.province())
     }
+
+    /// The date on the region's own clock at `now` (a Monday starts at 00:00 WIB, WITA or WIT,
+    /// not at 00:00 UTC).
+    pub fn local_date(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+        let tz: chrono_tz::Tz = self.time_zone().parse().unwrap_or(chrono_tz::Asia::Jakarta);
+        now.with_timezone(&tz).date_naive()
+    }
+
+    /// The ISO week after the region's current one.
+    pub fn next_week(&self, now: chrono::DateTime<chrono::Utc>) -> super::Week {
+        super::Week::after(self.local_date(now))
+    }
 }
 
 impl fmt::Display for RegionCode {
@@ -220,5 +232,22 @@ mod tests {
             "Asia/Makassar"
         );
         assert_eq!(time_zone_of_province("94"), "Asia/Jayapura");
+    }
+
+    #[test]
+    fn next_week_turns_at_local_midnight_on_monday() {
+        use chrono::TimeZone;
+        let jember = RegionCode::parse("35.09").unwrap();
+        let kutai = RegionCode::parse("64.02").unwrap();
+        // Monday 7 December 2026, 01:00 in Jember (WIB) is still Sunday in UTC: the week that
+        // has begun there is W50, so next week is W51.
+        let monday_1am_wib = chrono::Utc.with_ymd_and_hms(2026, 12, 6, 18, 0, 0).unwrap();
+        assert_eq!(jember.next_week(monday_1am_wib).to_string(), "2026-W51");
+        // 23:30 Sunday in Jember is 00:30 Monday in Kutai (WITA).
+        let sunday_late_wib = chrono::Utc
+            .with_ymd_and_hms(2026, 12, 6, 16, 30, 0)
+            .unwrap();
+        assert_eq!(jember.next_week(sunday_late_wib).to_string(), "2026-W50");
+        assert_eq!(kutai.next_week(sunday_late_wib).to_string(), "2026-W51");
     }
 }

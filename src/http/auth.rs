@@ -7,6 +7,7 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use serde::Deserialize;
@@ -19,7 +20,61 @@ use crate::config::{Secret, Settings};
 use crate::store::accounts;
 use crate::store::entity::users;
 
-type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
+type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
+
+/// Failed logins per key: a governor bucket that only failures draw from, and the moment the key
+/// may try again once a failure emptied it.
+struct Failures<K: std::hash::Hash + Eq + Clone> {
+    bucket: Keyed<K>,
+    blocked: std::sync::Mutex<std::collections::HashMap<K, std::time::Instant>>,
+    period: Duration,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Failures<K> {
+    fn new(quota: Quota, period: Duration) -> Self {
+        Self {
+            bucket: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(),
+            blocked: Default::default(),
+            period,
+        }
+    }
+
+    /// Seconds to wait, when the key is blocked now.
+    fn blocked(&self, key: &K) -> Option<u64> {
+        let now = std::time::Instant::now();
+        let mut blocked = self.blocked.lock().expect("never poisoned");
+        match blocked.get(key) {
+            Some(until) if *until > now => Some(wait_s(*until - now)),
+            Some(_) => {
+                blocked.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Count one failure; seconds to wait when it used the key's last allowance.
+    fn fail(&self, key: &K) -> Option<u64> {
+        let wait: Duration = match self.bucket.check_key(key) {
+            Ok(state) if state.remaining_burst_capacity() > 0 => return None,
+            // The bucket is empty now: the next cell comes one period later.
+            Ok(_) => self.period,
+            Err(not_until) => not_until.wait_time_from(DefaultClock::default().now()),
+        };
+        let now = std::time::Instant::now();
+        let mut blocked = self.blocked.lock().expect("never poisoned");
+        if blocked.len() > 10_000 {
+            blocked.retain(|_, t| *t > now);
+            self.bucket.retain_recent();
+        }
+        blocked.insert(key.clone(), now + wait);
+        Some(wait_s(wait))
+    }
+}
+
+fn wait_s(d: Duration) -> u64 {
+    d.as_secs_f64().ceil().max(1.0) as u64
+}
 
 /// What authentication needs at run time.
 pub struct AuthState {
@@ -28,13 +83,15 @@ pub struct AuthState {
     pub flag_rules: crate::fieldlog::FlagRules,
     pub minutes_per_person: std::collections::BTreeMap<String, f64>,
     pub idempotency_ttl: chrono::Duration,
-    by_ip: Keyed<IpAddr>,
-    by_username: Keyed<String>,
+    by_ip: Failures<IpAddr>,
+    by_username: Failures<String>,
+    trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl AuthState {
     pub fn from_settings(s: &Settings) -> Self {
-        let quota = Quota::with_period(Duration::from_millis(s.auth.login_replenish_ms.max(1)))
+        let period = Duration::from_millis(s.auth.login_replenish_ms.max(1));
+        let quota = Quota::with_period(period)
             .expect("a positive period")
             .allow_burst(NonZeroU32::new(s.auth.login_burst.max(1)).expect("positive"));
         Self {
@@ -47,32 +104,26 @@ impl AuthState {
             },
             minutes_per_person: s.planner.minutes_per_person.clone(),
             idempotency_ttl: chrono::Duration::hours(s.visit_logs.idempotency_ttl_hours),
-            by_ip: RateLimiter::keyed(quota),
-            by_username: RateLimiter::keyed(quota),
+            by_ip: Failures::new(quota, period),
+            by_username: Failures::new(quota, period),
+            trusted_proxies: s.server.trusted_proxies.clone(),
         }
     }
 
-    /// `Err(seconds to wait)` when this address or this username tried too often.
-    fn admit(&self, ip: Option<IpAddr>, username: &str) -> Result<(), u64> {
-        let now = DefaultClock::default().now();
-        let wait = |d: Duration| d.as_secs_f64().ceil().max(1.0) as u64;
-        if let Some(ip) = ip
-            && let Err(not_until) = self.by_ip.check_key(&ip)
-        {
-            return Err(wait(not_until.wait_time_from(now)));
+    /// The client: the socket's peer, or — when the peer is a trusted proxy — the right-most
+    /// `X-Forwarded-For` address that is not itself a trusted proxy.
+    pub fn client_ip(&self, peer: Option<IpAddr>, forwarded_for: Option<&str>) -> Option<IpAddr> {
+        let trusted = |ip: &IpAddr| self.trusted_proxies.iter().any(|n| n.contains(ip));
+        let peer = peer?;
+        if !trusted(&peer) {
+            return Some(peer);
         }
-        let name = username.trim().to_lowercase();
-        if let Err(not_until) = self.by_username.check_key(&name) {
-            return Err(wait(not_until.wait_time_from(now)));
-        }
-        // Keys that are full again carry no state worth keeping.
-        if self.by_username.len() > 10_000 {
-            self.by_username.retain_recent();
-        }
-        if self.by_ip.len() > 10_000 {
-            self.by_ip.retain_recent();
-        }
-        Ok(())
+        let from_header = forwarded_for.and_then(|h| {
+            h.rsplit(',')
+                .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+                .find(|ip| !trusted(ip))
+        });
+        Some(from_header.unwrap_or(peer))
     }
 }
 
@@ -187,11 +238,19 @@ async fn new_session(s: &AppState, user: &users::Model) -> Result<serde_json::Va
 pub async fn login(
     s: AppState,
     remote: Option<SocketAddr>,
+    forwarded_for: Option<String>,
     body: LoginRequest,
 ) -> Result<Response, ApiError> {
-    s.auth
-        .admit(remote.map(|a| a.ip()), &body.username)
-        .map_err(ApiError::TooMany)?;
+    // Only failures count. A client that failed too often waits; a username that failed too often
+    // (from anywhere) refuses further wrong passwords, but its owner's correct password from a
+    // client that is not itself limited still gets in, so nobody can lock a known user out.
+    let ip = s
+        .auth
+        .client_ip(remote.map(|a| a.ip()), forwarded_for.as_deref());
+    if let Some(wait) = ip.and_then(|ip| s.auth.by_ip.blocked(&ip)) {
+        return Err(ApiError::TooMany(wait));
+    }
+    let name = body.username.trim().to_lowercase();
     let user = accounts::find_user(&s.db, body.username.trim()).await?;
     // An unknown user costs one hash verification too, so timing does not reveal accounts.
     let hash = user
@@ -203,6 +262,18 @@ pub async fn login(
         Some(u) if ok && u.active => u,
         _ => {
             tracing::info!(username = %body.username.trim(), "login refused");
+            // The failure is counted; it is answered 429 only when the name was already over its
+            // limit (the attempt that reaches a limit is still told the password was wrong).
+            let name_blocked = s.auth.by_username.blocked(&name);
+            if let Some(ip) = ip {
+                s.auth.by_ip.fail(&ip);
+            }
+            if name_blocked.is_none() {
+                s.auth.by_username.fail(&name);
+            }
+            if let Some(wait) = name_blocked {
+                return Err(ApiError::TooMany(wait));
+            }
             return Err(ApiError::Unauthorized(
                 "Nama pengguna atau kata sandi salah / wrong username or password".into(),
             ));

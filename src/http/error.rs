@@ -56,6 +56,12 @@ impl From<StoreError> for ApiError {
         if e.is_busy() {
             tracing::warn!(error = %e, "database busy");
             ApiError::Unavailable
+        } else if e.is_unique_violation() {
+            // Two requests raced for the same key; the database kept one.
+            tracing::info!(error = %e, "unique constraint: a concurrent request won");
+            ApiError::Conflict(
+                "Permintaan lain yang sama baru saja tersimpan; muat ulang dan coba lagi / a concurrent request was saved first; reload and retry".into(),
+            )
         } else {
             ApiError::Internal(e.to_string())
         }

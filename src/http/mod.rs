@@ -27,6 +27,8 @@ pub struct AppState {
     pub wake: std::sync::Arc<tokio::sync::Notify>,
     pub max_body_bytes: u64,
     pub auth: std::sync::Arc<AuthState>,
+    /// Calendar decisions (next week, today, link expiry, log lateness): `crate::clock`.
+    pub clock: crate::clock::SharedClock,
 }
 
 /// A bound server: tests read the port, `serve` runs it until a shutdown signal.

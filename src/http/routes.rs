@@ -57,9 +57,12 @@ pub fn routes(state: AppState) -> warp::filters::BoxedFilter<(Response,)> {
             warp::ext::optional::<super::server::ClientAddr>()
                 .map(|c: Option<super::server::ClientAddr>| c.map(|c| c.0)),
         )
+        .and(warp::header::optional::<String>("x-forwarded-for"))
         .and(json_body::<auth::LoginRequest>())
         .and(with_state(state.clone()))
-        .and_then(|addr, body, s: AppState| async move { reply(auth::login(s, addr, body).await) })
+        .and_then(|addr, xff, body, s: AppState| async move {
+            reply(auth::login(s, addr, xff, body).await)
+        })
         .boxed();
     let logout = warp::path!("api" / "v1" / "auth" / "logout")
         .and(warp::post())
@@ -375,11 +378,22 @@ fn kinds_param(q: &Query) -> Result<Vec<SiteKind>, ApiError> {
     }
 }
 
-fn week_param(q: &Query) -> String {
+/// `week`, or the week after the region's current one on its own clock (WIB without a region).
+fn week_param(
+    q: &Query,
+    region: Option<&RegionCode>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
     q.get("week")
-        .map(|w| w.trim().to_string())
-        .filter(|w| !w.is_empty())
-        .unwrap_or_else(|| crate::priority::next_week(chrono::Utc::now().date_naive()))
+        .map(|w| w.to_string())
+        .filter(|w| !w.trim().is_empty())
+        .unwrap_or_else(|| match region {
+            Some(r) => r.next_week(now).to_string(),
+            None => crate::domain::Week::after(
+                now.with_timezone(&chrono_tz::Asia::Jakarta).date_naive(),
+            )
+            .to_string(),
+        })
 }
 
 impl From<RankError> for ApiError {
@@ -412,13 +426,20 @@ async fn priorities(s: AppState, h: Option<String>, q: Query) -> Result<Response
             "parameter limit: 1..{MAX_LIMIT}"
         )));
     }
-    let ranking = ranking::rank_region(&s.db, &s.priority, &region, &week_param(&q), &kinds, limit)
-        .await?
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "Wilayah {region} tidak ditemukan / region not found"
-            ))
-        })?;
+    let ranking = ranking::rank_region(
+        &s.db,
+        &s.priority,
+        &region,
+        &week_param(&q, Some(&region), s.clock.now()),
+        &kinds,
+        limit,
+    )
+    .await?
+    .ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "Wilayah {region} tidak ditemukan / region not found"
+        ))
+    })?;
     Ok(json(&ranking))
 }
 
@@ -434,7 +455,7 @@ async fn site_priority(
         .await?
         .is_some_and(|r| p.covers_region(r.as_str()));
     let item = if reachable {
-        ranking::site_priority(&s.db, &s.priority, id, &week_param(&q)).await?
+        ranking::site_priority(&s.db, &s.priority, id, &week_param(&q, None, s.clock.now())).await?
     } else {
         None
     };
@@ -535,7 +556,7 @@ async fn create_plan(
     let week = body
         .week
         .filter(|w| !w.trim().is_empty())
-        .unwrap_or_else(|| crate::priority::next_week(chrono::Utc::now().date_naive()));
+        .unwrap_or_else(|| region.next_week(s.clock.now()).to_string());
     let options = PlanOptions {
         time_limit_s: body.time_limit_s,
         seed: body.seed,
@@ -620,12 +641,9 @@ async fn replan(
     let as_of = match body.as_of {
         Some(d) => d,
         None => {
-            let tz: chrono_tz::Tz = RegionCode::parse(&plan.region_code)
-                .map(|r| r.time_zone())
-                .unwrap_or("Asia/Jakarta")
-                .parse()
-                .unwrap_or(chrono_tz::Asia::Jakarta);
-            chrono::Utc::now().with_timezone(&tz).date_naive()
+            let region = RegionCode::parse(&plan.region_code)
+                .map_err(|e| ApiError::Internal(format!("stored plan region: {e}")))?;
+            region.local_date(s.clock.now())
         }
     };
     let options = PlanOptions {
@@ -677,9 +695,16 @@ async fn publish(s: AppState, h: Option<String>, id: i64) -> Result<Response, Ap
 async fn approve(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
     let p = require(&s, h, PLANNERS).await?;
     plan_in_scope(&s, &p, id).await?;
-    let plan = crate::store::plans::approve(&s.db, id)
-        .await?
-        .ok_or_else(|| plan_not_found(id))?;
+    use crate::store::plans::Approval;
+    let plan = match crate::store::plans::approve(&s.db, id, &p.actor()).await? {
+        Approval::NotFound => return Err(plan_not_found(id)),
+        Approval::Superseded { newest } => {
+            return Err(ApiError::Conflict(format!(
+                "Rencana {id} sudah digantikan oleh versi yang lebih baru ({newest}); setujui versi terbaru / plan {id} is superseded by {newest}: approve the newest version"
+            )));
+        }
+        Approval::Done(plan) => plan,
+    };
     Ok(json(&serde_json::json!({
         "id": plan.id, "region": plan.region_code, "week": plan.week, "version": plan.version,
         "status": plan.status, "approved_at": plan.approved_at,
@@ -886,7 +911,7 @@ async fn region(
     if !up {
         in_scope(&p, &code)?;
     }
-    let year = param(&q, "year", chrono::Utc::now().year())?;
+    let year = param(&q, "year", s.clock.now().year())?;
     let boundary = param(&q, "boundary", false)?;
     let detail = queries::region_detail(&s.db, &code, year, boundary)
         .await?

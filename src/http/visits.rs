@@ -177,7 +177,8 @@ async fn write_log(
     actor: &str,
 ) -> Result<Logged, ApiError> {
     let now = Utc::now();
-    let flags = fieldlog::flags(input, facts, &s.auth.flag_rules, now);
+    // Lateness and "logged before the visit" are calendar questions: the injected clock.
+    let flags = fieldlog::flags(input, facts, &s.auth.flag_rules, s.clock.now());
     // The fingerprint covers the visit and the parsed body: the same key on another visit, or
     // with other numbers, is a different request.
     let canonical =
@@ -345,7 +346,7 @@ async fn link_visit(
     let claims = match crate::auth::verify_link(
         s.auth.link_secret.expose(),
         token,
-        Utc::now().timestamp(),
+        s.clock.now().timestamp(),
     ) {
         Ok(c) => c,
         Err(e) => return Ok(Err(link_error_page(lang, e))),
@@ -803,7 +804,7 @@ pub async fn weekly(s: AppState, h: Option<String>, q: Query) -> Result<Response
             "Wilayah di luar cakupan Anda / region outside your scope".into(),
         ));
     }
-    let week = week_q(&q)?.unwrap_or_else(|| crate::priority::next_week(Utc::now().date_naive()));
+    let week = week_q(&q)?.unwrap_or_else(|| region.next_week(s.clock.now()).to_string());
     let visits = store::list_visits(
         &s.db,
         &VisitQuery {

@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 use super::problem::{GroupRef, Instance, InstanceSite, InstanceTeam, Point, TeamDay, Window};
 use crate::domain::{Capability, Coordinate, SiteKind, WeeklyHours};
 
+fn default_max_time_limit_s() -> f64 {
+    120.0
+}
+
 /// `[planner]` settings; defaults and reasons in `config/default.toml`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -48,6 +52,10 @@ pub struct WeekSettings {
     /// Opening hours per kind of site when a site has none of its own.
     pub default_hours: BTreeMap<String, String>,
     pub time_limit_s: f64,
+    /// The most search time one request may have: a longer `time_limit_s` asked for is cut to
+    /// it (an operator's bound on how long one plan can hold a core).
+    #[serde(default = "default_max_time_limit_s")]
+    pub max_time_limit_s: f64,
     pub seed: u64,
     /// The week's share of team time per indicator (percent), unless a region says otherwise.
     #[serde(default)]

@@ -124,12 +124,18 @@ pub async fn replan(
             "rencana {plan_id} tidak ditemukan / plan not found"
         ))
     })?;
-    let region = RegionCode::parse(&stored.plan.region_code).map_err(PlanError::Internal)?;
+    let stats: serde_json::Value = serde_json::from_str(&stored.plan.stats).unwrap_or_default();
+    // A plan focused on a kecamatan or desa is re-planned with the same focus.
+    let region = RegionCode::parse(
+        stats["focus"]
+            .as_str()
+            .unwrap_or(stored.plan.region_code.as_str()),
+    )
+    .map_err(PlanError::Internal)?;
     let week = stored.plan.week.clone();
     // The re-planned plan's shares hold unless the coordinator gives new ones.
     let mut options = options.clone();
     if options.shares.is_none() {
-        let stats: serde_json::Value = serde_json::from_str(&stored.plan.stats).unwrap_or_default();
         options.shares = serde_json::from_value(stats["shares"]["target"].clone()).ok();
     }
     let options = &options;
@@ -247,7 +253,9 @@ async fn make_plan(
     let week_label = ranking.week.clone();
     let week_start = ranking.week_start;
     let teams = team_inputs(db, &kabupaten, settings).await?;
-    let pins = plans::pins_of(db, region.as_str(), &week_label).await?;
+    // Plans (and their pins) belong to the kabupaten/kota, whose teams they schedule and email;
+    // a finer region is only a focus on which sites are candidates.
+    let pins = plans::pins_of(db, kabupaten.as_str(), &week_label).await?;
     // Completed visits of the base plan: on a day already worked, or logged as visited that day.
     let completed: Vec<&plan_stops::Model> = match &base {
         Some(b) => {
@@ -327,7 +335,10 @@ async fn make_plan(
     }
     apply_pins(&pins, &visits, &completed_keys, instance)?;
 
-    let time_limit = options.time_limit_s.unwrap_or(settings.time_limit_s);
+    let time_limit = options
+        .time_limit_s
+        .unwrap_or(settings.time_limit_s)
+        .min(settings.max_time_limit_s);
     let seed = options.seed.unwrap_or(settings.seed);
     let instance = built.instance;
     let targets = settings.shares.clone();
@@ -446,11 +457,12 @@ async fn make_plan(
         },
         "remainders": remainders,
         "data": data,
+        "focus": (region != &kabupaten).then(|| region.to_string()),
     });
     let id = plans::insert(
         db,
         plans::NewPlan {
-            region_code: region.to_string(),
+            region_code: kabupaten.to_string(),
             week: week_label,
             seed: seed as i64,
             prize: outcome.prize,

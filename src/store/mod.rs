@@ -37,18 +37,46 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// A locked SQLite database or an exhausted pool: the caller should retry later (503),
-    /// it is not a bug (500).
-    pub fn is_busy(&self) -> bool {
-        let text = match self {
-            StoreError::Db(e) => e.to_string(),
-            _ => return false,
+    /// The database's own error code (SQLSTATE on PostgreSQL, the extended result code on SQLite).
+    fn db_code(&self) -> Option<String> {
+        let StoreError::Db(e) = self else {
+            return None;
         };
-        text.contains("database is locked")
-            || text.contains("SQLITE_BUSY")
-            || text.contains("pool timed out")
-            || text.contains("PoolTimedOut")
-            || matches!(self, StoreError::Db(DbErr::ConnectionAcquire(_)))
+        let runtime = match e {
+            DbErr::Exec(r) | DbErr::Query(r) | DbErr::Conn(r) => r,
+            _ => return None,
+        };
+        match runtime {
+            sea_orm::RuntimeErr::SqlxError(sqlx) => sqlx
+                .as_database_error()
+                .and_then(|d| d.code())
+                .map(|c| c.into_owned()),
+            _ => None,
+        }
+    }
+
+    /// A locked SQLite database, a PostgreSQL serialization failure, deadlock or lock timeout, or
+    /// an exhausted pool: the caller should retry later (503), it is not a bug (500). Recognised
+    /// by error code, not by message text.
+    pub fn is_busy(&self) -> bool {
+        if matches!(self, StoreError::Db(DbErr::ConnectionAcquire(_))) {
+            return true;
+        }
+        matches!(
+            self.db_code().as_deref(),
+            // SQLite: SQLITE_BUSY (5) and its extended codes, SQLITE_LOCKED (6).
+            Some("5" | "6" | "261" | "517" | "773" | "262")
+            // PostgreSQL: serialization_failure, deadlock_detected, lock_not_available.
+            | Some("40001" | "40P01" | "55P03")
+        )
+    }
+
+    /// A unique constraint said no (two requests raced to insert the same key): a conflict (409).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Db(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+        )
     }
 }
 

@@ -354,22 +354,63 @@ pub async fn latest(
         .await?)
 }
 
-/// Mark a plan approved for the weekly trigger; `None` if there is no such plan.
-pub async fn approve(db: &DatabaseConnection, id: i64) -> Result<Option<plans::Model>, StoreError> {
+/// What approving did.
+#[derive(Debug)]
+pub enum Approval {
+    NotFound,
+    /// A newer version of the week exists (or this one was superseded): approving this one could
+    /// never lead to its publication, so it is refused.
+    Superseded {
+        newest: i64,
+    },
+    Done(Box<plans::Model>),
+}
+
+/// Mark the newest version of a week approved for the weekly trigger, audited, in one
+/// transaction.
+pub async fn approve(
+    db: &DatabaseConnection,
+    id: i64,
+    actor: &str,
+) -> Result<Approval, StoreError> {
     let txn = begin_write(db).await?;
     let Some(plan) = plans::Entity::find_by_id(id).one(&txn).await? else {
-        return Ok(None);
+        return Ok(Approval::NotFound);
     };
+    let newest = plans::Entity::find()
+        .filter(plans::Column::RegionCode.eq(&plan.region_code))
+        .filter(plans::Column::Week.eq(&plan.week))
+        .order_by_desc(plans::Column::Version)
+        .one(&txn)
+        .await?
+        .map_or(plan.id, |p| p.id);
+    if plan.status == "superseded" || newest != plan.id {
+        return Ok(Approval::Superseded { newest });
+    }
     if plan.approved_at.is_none() {
         plans::Entity::update_many()
             .col_expr(plans::Column::ApprovedAt, Expr::value(chrono::Utc::now()))
             .filter(plans::Column::Id.eq(id))
             .exec(&txn)
             .await?;
+        super::accounts::audit(
+            &txn,
+            actor,
+            "plan.approve",
+            "plan",
+            &id.to_string(),
+            serde_json::json!({
+                "region": plan.region_code, "week": plan.week, "version": plan.version,
+            }),
+        )
+        .await?;
     }
-    let plan = plans::Entity::find_by_id(id).one(&txn).await?;
+    let plan = plans::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .expect("read in this transaction");
     txn.commit().await?;
-    Ok(plan)
+    Ok(Approval::Done(Box::new(plan)))
 }
 
 /// Members of the given teams, by team.

@@ -616,11 +616,13 @@ async fn refresh_derived(txn: &DatabaseTransaction, site_id: i64) -> Result<(), 
             }
         }
         let as_of = last;
+        // Every derived snapshot of the region and indicator goes, not only one of this date: a
+        // rejection that removes the latest outcome moves the date back, and a snapshot left at
+        // the later date would still be read as current. Derived = official + approved, always.
         coverage_snapshots::Entity::delete_many()
             .filter(coverage_snapshots::Column::RegionCode.eq(snap.region_code.as_str()))
             .filter(coverage_snapshots::Column::Indicator.eq(indicator.as_str()))
             .filter(coverage_snapshots::Column::Source.eq(DERIVED_SOURCE))
-            .filter(coverage_snapshots::Column::AsOf.eq(as_of))
             .exec(txn)
             .await?;
         if delivered == 0 {

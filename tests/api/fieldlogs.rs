@@ -121,7 +121,7 @@ pub async fn world(app: &TestApp) -> World {
         &jemput::auth::LinkClaims {
             stop_id: visit_b["id"].as_i64().unwrap(),
             team_id: team_b,
-            expires: chrono::Utc::now().timestamp() + 86_400,
+            expires: app.settings.clock().now().timestamp() + 86_400,
         },
     );
     World {
@@ -337,6 +337,53 @@ pub async fn the_loop_from_email_link_to_next_weeks_priority(app: &TestApp) {
     assert!(actions.iter().any(|a| a.starts_with("plan.publish user:")));
 }
 
+/// Derived coverage is always the official figure plus the approved deliveries: a visit's log is
+/// approved (the kecamatan's derived KTP-el rises by its 5), then a newer revision of that log is
+/// rejected — the visit no longer has an approved outcome, and the derived figure goes back to the
+/// official one instead of keeping the snapshot the approval made.
+pub async fn rejecting_a_later_revision_takes_back_the_derived_coverage(app: &TestApp) {
+    let w = world(app).await;
+    let kecamatan = &w.visit_b["site"]["region"].as_str().unwrap()[..8];
+    let review = |id: i64, decision: &'static str| {
+        let manager = w.manager.clone();
+        async move {
+            let (status, _, body) = send(
+                app,
+                "POST",
+                &format!("/api/v1/visit-logs/{id}/review"),
+                Some(&manager),
+                Some(json!({"decision": decision, "comment": "diperiksa"})),
+                None,
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+        }
+    };
+    review(w.log_b, "approve").await;
+    let (official, derived) = coverage_after(app, &w.week, kecamatan, "ktp_el").await;
+    assert_eq!(derived - official, 5, "the approved log counts");
+
+    let field_b = fresh_token(app, "lapangan-b").await;
+    let (status, _, body) = send(
+        app,
+        "POST",
+        &format!("/api/v1/visits/{}/logs", w.visit_b["id"]),
+        Some(&field_b),
+        Some(json!({"status": "selesai", "counts": {"ktp_el": 7}})),
+        Some("world-b-2"),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let second = parse(&body);
+    assert_eq!(second["revision"], 2, "{second}");
+    review(second["id"].as_i64().unwrap(), "reject").await;
+    let (official, derived) = coverage_after(app, &w.week, kecamatan, "ktp_el").await;
+    assert_eq!(
+        derived, official,
+        "no approved outcome is left for the visit"
+    );
+}
+
 /// The audit trail as `"{action} {actor}"` lines, newest first.
 pub async fn audit_trail(app: &TestApp, token: &str) -> Vec<String> {
     let (status, _, body) = send(app, "GET", "/api/v1/audit", Some(token), None, None).await;
@@ -530,7 +577,7 @@ pub async fn field_member_cannot_reach_other_team(app: &TestApp) {
         &jemput::auth::LinkClaims {
             stop_id: b_id,
             team_id: w.team_b,
-            expires: chrono::Utc::now().timestamp() - 1,
+            expires: app.settings.clock().now().timestamp() - 1,
         },
     );
     let resp = app
@@ -636,4 +683,5 @@ on_both_backends!(
     idempotency_key_replays_and_refuses_a_different_body,
     field_member_cannot_reach_other_team,
     flags_csv_and_rejection,
+    rejecting_a_later_revision_takes_back_the_derived_coverage,
 );

@@ -738,6 +738,59 @@ pub async fn publishing_queues_each_member_once(app: &TestApp) {
 
 /// The weekly trigger at Friday 14:00 local: an approved plan is published and sent; without
 /// approval the coordinator gets a reminder; each region-week only once.
+/// The weekly trigger of one region failing (here: a broken per-region setting for Jember) does
+/// not stop the others: Banyuwangi still gets its reminder, and Jember is reported as failed.
+pub async fn a_failing_region_does_not_stop_the_weekly_trigger(app: &TestApp) {
+    use chrono::TimeZone;
+    use jemput::store::entity::teams;
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    crate::plans::demo_plan_without_publishing(app).await;
+    jemput::store::entity::regions::ActiveModel {
+        code: Set("35.10".into()),
+        level: Set("kabupaten".into()),
+        parent_code: Set(Some("35".into())),
+        name: Set("Kabupaten Banyuwangi".into()),
+        lat: Set(-8.33),
+        lon: Set(114.2),
+        boundary: Set(None),
+        time_zone: Set("Asia/Jakarta".into()),
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let jember_team = teams::Entity::find().one(&app.db).await.unwrap().unwrap();
+    let mut bwi: teams::ActiveModel = jember_team.into();
+    bwi.id = sea_orm::ActiveValue::NotSet;
+    bwi.name = Set("Tim Banyuwangi".into());
+    bwi.kabupaten_code = Set("35.10".into());
+    bwi.insert(&app.db).await.unwrap();
+    let mut settings = app.settings.clone();
+    settings.weekly.regions.insert(
+        "35.09".into(),
+        jemput::config::WeeklyRegion {
+            day: Some("someday".into()),
+            time: None,
+        },
+    );
+    // Friday 4 December 2026, 15:00 WIB: both regions are due.
+    let friday = chrono_tz::Asia::Jakarta
+        .with_ymd_and_hms(2026, 12, 4, 15, 0, 0)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let done = jemput::notify::run_weekly(&app.db, &settings, friday)
+        .await
+        .expect("one region's failure is not the run's");
+    let by_region: std::collections::BTreeMap<&str, &str> = done
+        .iter()
+        .map(|a| (a.region.as_str(), a.action.as_str()))
+        .collect();
+    assert_eq!(
+        by_region,
+        [("35.09", "failed"), ("35.10", "reminded")].into(),
+        "{done:?}"
+    );
+}
+
 pub async fn weekly_trigger_publishes_or_reminds_once(app: &TestApp) {
     use chrono::TimeZone;
     let plan_id = crate::plans::demo_plan_without_publishing(app).await;
@@ -845,6 +898,7 @@ on_both_backends!(
     parallel_workers_never_double_claim,
     publishing_queues_each_member_once,
     weekly_trigger_publishes_or_reminds_once,
+    a_failing_region_does_not_stop_the_weekly_trigger,
 );
 
 /// E14: a full send cycle with SMTP authentication logs the Message-ID but neither the SMTP

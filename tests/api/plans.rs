@@ -239,7 +239,8 @@ pub async fn demo_plan_without_publishing(app: &TestApp) -> i64 {
         .expect("demo import");
     }
     let region = jemput::domain::RegionCode::parse("35.09").unwrap();
-    let week = jemput::priority::next_week(chrono::Utc::now().date_naive());
+    // Next week on the suite's fixed clock (config/test.toml), not on today's date.
+    let week = region.next_week(app.settings.clock().now()).to_string();
     let options = jemput::planning::PlanOptions {
         time_limit_s: Some(0.5),
         seed: None,
@@ -269,16 +270,17 @@ pub async fn concurrent_publishes_leave_one_published_plan(app: &TestApp) {
         shares: None,
     };
     let s = &app.settings;
-    let second = jemput::planning::plan_week(
-        &app.db,
-        &s.priority,
-        &s.planner,
-        &region,
-        &plan.week,
-        &options,
-    )
-    .await
-    .unwrap();
+    let another_version = || {
+        jemput::planning::plan_week(
+            &app.db,
+            &s.priority,
+            &s.planner,
+            &region,
+            &plan.week,
+            &options,
+        )
+    };
+    let second = another_version().await.unwrap();
     let (path_a, path_b) = (
         format!("/api/v1/plans/{first}/publish"),
         format!("/api/v1/plans/{second}/publish"),
@@ -302,6 +304,62 @@ pub async fn concurrent_publishes_leave_one_published_plan(app: &TestApp) {
         statuses.iter().filter(|s| *s == "published").count(),
         1,
         "{statuses:?}"
+    );
+    // Approving an older version could never lead to its publication: refused. The newest is
+    // approved, and the approval is in the audit trail.
+    let (status, body) = send(
+        app,
+        reqwest::Method::POST,
+        &format!("/api/v1/plans/{first}/approve"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    let third = another_version().await.unwrap();
+    let (status, body) = send(
+        app,
+        reqwest::Method::POST,
+        &format!("/api/v1/plans/{third}/approve"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let trail = jemput::store::accounts::list_audit(&app.db, None, 50)
+        .await
+        .unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|a| a.action == "plan.approve" && a.object_id == third.to_string()),
+        "approval audited"
+    );
+}
+
+/// A plan asked for a kecamatan is the kabupaten's plan focused on that kecamatan's sites: it is
+/// stored under the kabupaten (whose teams it schedules), and publishing it emails those teams.
+pub async fn a_kecamatan_plan_belongs_to_its_kabupaten(app: &TestApp) {
+    crate::plans::demo_plan_without_publishing(app).await;
+    let (status, plan) = send(
+        app,
+        reqwest::Method::POST,
+        "/api/v1/plans",
+        Some(serde_json::json!({"region": "35.09.24", "time_limit_s": 0.5})),
+    )
+    .await;
+    assert_eq!(status, 201, "{plan}");
+    assert_eq!(plan["region"], "35.09", "{}", plan["region"]);
+    let id = plan["id"].as_i64().unwrap();
+    let (status, published) = send(
+        app,
+        reqwest::Method::POST,
+        &format!("/api/v1/plans/{id}/publish"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 202, "{published}");
+    assert!(
+        published["emails_queued"].as_u64().unwrap() > 0,
+        "the teams are told: {published}"
     );
 }
 
@@ -607,5 +665,6 @@ on_both_backends!(
     the_jember_demo_plan_makes_sense,
     plan_requests_are_validated,
     pins_replan_and_publish,
-    concurrent_publishes_leave_one_published_plan
+    concurrent_publishes_leave_one_published_plan,
+    a_kecamatan_plan_belongs_to_its_kabupaten
 );
