@@ -16,6 +16,7 @@
 #   ST_MAX_EXAMPLES     examples per operation (default 25)
 #   ST_SEED             schemathesis seed, for reproducing a failure (default: random)
 #   ST_PLAN_SECONDS     server-side default planner time limit (default 1)
+#   ST_PHASES           schemathesis phases (default examples,fuzzing,stateful)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -121,6 +122,10 @@ st_args=(
   --exclude-operation-id changePassword
   --generation-database none
   --no-color
+  # The "coverage" phase (every boundary value of every parameter) took 293–309 s of a 954 s CI run
+  # against the debug binary; examples, fuzzing and stateful keep the run under 15 minutes.
+  # ST_PHASES=examples,coverage,fuzzing,stateful runs all of them.
+  --phases "${ST_PHASES:-examples,fuzzing,stateful}"
 )
 if [ -n "${ST_SEED:-}" ]; then
   st_args+=(--seed "$ST_SEED")
