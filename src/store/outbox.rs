@@ -308,15 +308,7 @@ pub async fn retry(
         return Ok(Retry::NotRetriable(row.status));
     }
     let previous = row.status;
-    Entity::update_many()
-        .col_expr(Column::Status, Expr::value("pending"))
-        .col_expr(Column::Attempts, Expr::value(0))
-        .col_expr(Column::NextAttemptAt, Expr::value(now))
-        .col_expr(Column::LockedBy, Expr::value(Option::<String>::None))
-        .filter(Column::Id.eq(id))
-        .filter(Column::Status.is_in(["failed", "dead"]))
-        .exec(&txn)
-        .await?;
+    requeue(&txn, &[id], now).await?;
     let row = Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -332,6 +324,26 @@ pub async fn retry(
     .await?;
     txn.commit().await?;
     Ok(Retry::Requeued(Box::new(row)))
+}
+
+/// Failed or dead rows back to `pending`, due now, with a fresh set of attempts (same Message-ID).
+async fn requeue<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for chunk in ids.chunks(500) {
+        Entity::update_many()
+            .col_expr(Column::Status, Expr::value("pending"))
+            .col_expr(Column::Attempts, Expr::value(0))
+            .col_expr(Column::NextAttemptAt, Expr::value(now))
+            .col_expr(Column::LockedBy, Expr::value(Option::<String>::None))
+            .filter(Column::Id.is_in(chunk.to_vec()))
+            .filter(Column::Status.is_in(["failed", "dead"]))
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Which failed or dead messages a bulk retry puts back in the queue.
@@ -379,17 +391,7 @@ pub async fn retry_many(
         .all(&txn)
         .await?;
     if !ids.is_empty() {
-        for chunk in ids.chunks(500) {
-            Entity::update_many()
-                .col_expr(Column::Status, Expr::value("pending"))
-                .col_expr(Column::Attempts, Expr::value(0))
-                .col_expr(Column::NextAttemptAt, Expr::value(now))
-                .col_expr(Column::LockedBy, Expr::value(Option::<String>::None))
-                .filter(Column::Id.is_in(chunk.to_vec()))
-                .filter(Column::Status.is_in(["failed", "dead"]))
-                .exec(&txn)
-                .await?;
-        }
+        requeue(&txn, &ids, now).await?;
         super::accounts::audit(
             &txn,
             actor,
