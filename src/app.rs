@@ -62,6 +62,17 @@ pub async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
+/// The ranking service with its cache and the process's bounded heavy-work gate.
+pub fn ranker(settings: &Settings) -> std::sync::Arc<crate::ranking::Ranker> {
+    std::sync::Arc::new(crate::ranking::Ranker::new(
+        std::sync::Arc::new(settings.priority.clone()),
+        crate::heavy::HeavyWork::per_core(
+            settings.server.heavy_queue,
+            std::time::Duration::from_secs(settings.server.heavy_wait_s),
+        ),
+    ))
+}
+
 pub fn state(settings: &Settings, db: DatabaseConnection) -> AppState {
     state_with_wake(
         settings,
@@ -79,7 +90,8 @@ pub fn state_with_wake(
 ) -> AppState {
     AppState {
         db,
-        priority: std::sync::Arc::new(settings.priority.clone()),
+        probe: std::sync::Arc::new(crate::store::Probe::new(&settings.database)),
+        ranker: ranker(settings),
         planner: std::sync::Arc::new(settings.planner.clone()),
         mail: crate::notify::MailContext::from_settings(settings),
         wake,

@@ -298,12 +298,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map_err(anyhow::Error::msg)?;
             let week = week.unwrap_or_else(|| region.next_week(settings.clock().now()).to_string());
             let db = app::connect_migrated(&settings).await?;
-            let ranking =
-                ranking::rank_region(&db, &settings.priority, &region, &week, &kinds, top)
-                    .await?
-                    .ok_or_else(|| {
-                        anyhow::anyhow!("wilayah {region} tidak ditemukan (region not found)")
-                    })?;
+            let ranking = app::ranker(&settings)
+                .rank_region(&db, &region, &week, &kinds, top)
+                .await?
+                .ok_or_else(|| {
+                    anyhow::anyhow!("wilayah {region} tidak ditemukan (region not found)")
+                })?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&ranking)?);
             } else {
@@ -331,7 +331,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let id = crate::planning::plan_week(
                 &db,
-                &settings.priority,
+                &app::ranker(&settings),
                 &settings.planner,
                 &region,
                 &week,
@@ -780,7 +780,7 @@ pub struct DemoReport {
     pub counts: queries::Counts,
     pub coverage: Vec<queries::IndicatorCoverage>,
     /// The top 10 sites of Jember for next week.
-    pub priorities: ranking::Ranking,
+    pub priorities: std::sync::Arc<ranking::Ranking>,
     /// Next week's plan for the four teams.
     pub plan: crate::planning::PlanView,
     /// The plan published and its emails sent.
@@ -1000,7 +1000,9 @@ pub async fn run_demo(
     let year = chrono::Datelike::year(
         &crate::priority::parse_iso_week(&week).map_err(anyhow::Error::msg)?,
     );
-    let priorities = ranking::rank_region(&db, &settings.priority, &kab, &week, &[], 10)
+    let ranker = app::ranker(settings);
+    let priorities = ranker
+        .rank_region(&db, &kab, &week, &[], 10)
         .await?
         .expect("the demo kabupaten was just imported");
     // A shorter search than the default keeps `demo` quick; `jemput plan` uses the configured limit.
@@ -1010,15 +1012,8 @@ pub async fn run_demo(
         sites: Vec::new(),
         shares: None,
     };
-    let plan_id = crate::planning::plan_week(
-        &db,
-        &settings.priority,
-        &settings.planner,
-        &kab,
-        &week,
-        &options,
-    )
-    .await?;
+    let plan_id =
+        crate::planning::plan_week(&db, &ranker, &settings.planner, &kab, &week, &options).await?;
     // Publish it and write (or send) the teams' emails, as a coordinator's week would.
     let published = crate::notify::publish(
         &db,

@@ -249,6 +249,10 @@ pub struct ServerSettings {
     /// Reverse proxies (CIDRs) whose `X-Forwarded-For` names the client; empty = none.
     #[serde(default)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Heavy work (rankings not yet cached, plan searches) runs one job per core; this many more
+    /// may wait, each at most `heavy_wait_s`; beyond that a request gets 503 + Retry-After at once.
+    pub heavy_queue: usize,
+    pub heavy_wait_s: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

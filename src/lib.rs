@@ -13,6 +13,7 @@ pub mod config;
 pub mod domain;
 pub mod email;
 pub mod fieldlog;
+pub mod heavy;
 pub mod http;
 pub mod import;
 pub mod importer;

@@ -1,5 +1,6 @@
 //! jemput's schema, as sea-orm migrations. Each migration must have the same effect on SQLite and
-//! PostgreSQL: only portable column types, no backend-specific SQL.
+//! PostgreSQL: portable column types, and backend-specific SQL only where the two have no common
+//! form (the data-version triggers), with the same effect on both.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -11,6 +12,9 @@ mod m20261130_000005_accounts_logs;
 mod m20261203_000006_estimates_calendar;
 mod m20261203_000007_audit_region;
 mod m20261203_000008_one_published_plan;
+mod m20261203_000009_data_version;
+mod m20261203_000010_week_labels;
+mod m20261203_000011_one_current_log;
 
 pub struct Migrator;
 
@@ -26,6 +30,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_estimates_calendar::Migration),
             Box::new(m20261203_000007_audit_region::Migration),
             Box::new(m20261203_000008_one_published_plan::Migration),
+            Box::new(m20261203_000009_data_version::Migration),
+            Box::new(m20261203_000010_week_labels::Migration),
+            Box::new(m20261203_000011_one_current_log::Migration),
         ]
     }
 }

@@ -25,20 +25,6 @@ impl Week {
         Ok(Self { year, week })
     }
 
-    /// Lenient reading of a label stored before labels were checked (`2026-W1`, `2026-W051`,
-    /// `+2026-W51`, spaces), for the migration that rewrites them; `None` if it is no week.
-    pub fn parse_legacy(s: &str) -> Option<Self> {
-        let (year, week) = s.trim().split_once(['W', 'w'])?;
-        let year: i32 = year
-            .trim_end_matches('-')
-            .trim_start_matches('+')
-            .parse()
-            .ok()?;
-        let week: u32 = week.parse().ok()?;
-        NaiveDate::from_isoywd_opt(year, week, chrono::Weekday::Mon)?;
-        Some(Self { year, week })
-    }
-
     /// The week containing `day`.
     pub fn containing(day: NaiveDate) -> Self {
         let w = day.iso_week();
@@ -96,22 +82,6 @@ mod tests {
         }
         assert!(Week::parse("2026-W53").is_ok(), "2026 has 53 ISO weeks");
         assert!(Week::parse("2027-W53").is_err());
-    }
-
-    #[test]
-    fn legacy_labels_map_to_their_week() {
-        for legacy in ["2026-W051", "+2026-W51", "2026-W51", " 2026-W51 "] {
-            assert_eq!(
-                Week::parse_legacy(legacy).map(|w| w.to_string()).as_deref(),
-                Some("2026-W51"),
-                "{legacy:?}"
-            );
-        }
-        assert_eq!(
-            Week::parse_legacy("2026-W1").unwrap().to_string(),
-            "2026-W01"
-        );
-        assert_eq!(Week::parse_legacy("next week"), None);
     }
 
     #[test]

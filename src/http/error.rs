@@ -17,6 +17,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("database busy")]
     Unavailable,
+    /// At the bound of heavy work; retry after this many seconds.
+    #[error("server sibuk, coba lagi / server busy, retry")]
+    Busy(u64),
     /// No credentials, or not valid ones.
     #[error("{0}")]
     Unauthorized(String),
@@ -75,6 +78,7 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
@@ -122,7 +126,7 @@ impl ApiError {
                 resp.headers_mut()
                     .insert("retry-after", warp::http::HeaderValue::from_static("1"));
             }
-            ApiError::TooMany(secs) => {
+            ApiError::TooMany(secs) | ApiError::Busy(secs) => {
                 resp.headers_mut()
                     .insert("retry-after", warp::http::HeaderValue::from((*secs).max(1)));
             }

@@ -20,7 +20,10 @@ use sea_orm::DatabaseConnection;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
-    pub priority: std::sync::Arc<crate::priority::Params>,
+    /// `/health`'s own database connection (not the shared pool).
+    pub probe: std::sync::Arc<crate::store::Probe>,
+    /// Rankings (cached per region, week and data version) and the heavy-work gate.
+    pub ranker: std::sync::Arc<crate::ranking::Ranker>,
     pub planner: std::sync::Arc<crate::planner::week::WeekSettings>,
     pub mail: crate::notify::MailContext,
     /// Wakes this process's outbox worker after a publication.

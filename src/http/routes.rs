@@ -13,7 +13,7 @@ use crate::auth::Principal;
 use crate::domain::{RegionCode, SiteKind};
 use crate::planning::{self, PlanError, PlanOptions};
 use crate::ranking::{self, RankError};
-use crate::store::{self, queries};
+use crate::store::queries;
 
 type Query = HashMap<String, String>;
 
@@ -350,12 +350,22 @@ pub fn routes(state: AppState) -> warp::filters::BoxedFilter<(Response,)> {
 /// The OpenAPI 3 document of every route, served at /api/openapi.json.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
-/// GET /health
+/// GET /health: on its own connection with a 2 s deadline, so that it answers while the shared
+/// pool and the heavy-work queue are full.
 async fn health(s: AppState) -> Result<Response, ApiError> {
-    store::ping(&s.db).await?;
-    Ok(json(
-        &serde_json::json!({ "status": "ok", "database": "ok" }),
-    ))
+    match s.probe.ping().await {
+        Ok(()) => Ok(json(
+            &serde_json::json!({ "status": "ok", "database": "ok" }),
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "health: the database does not answer");
+            Ok(warp::reply::with_status(
+                json(&serde_json::json!({ "status": "unavailable", "database": "unavailable" })),
+                warp::http::StatusCode::SERVICE_UNAVAILABLE,
+            )
+            .into_response())
+        }
+    }
 }
 
 fn param<T: std::str::FromStr>(q: &Query, name: &str, default: T) -> Result<T, ApiError> {
@@ -401,6 +411,9 @@ impl From<RankError> for ApiError {
         match e {
             RankError::BadWeek(m) => ApiError::BadRequest(format!("parameter week: {m}")),
             RankError::Store(e) => e.into(),
+            RankError::Busy(b) => ApiError::Busy(b.retry_after_s),
+            RankError::Shared(_, true) => ApiError::Unavailable,
+            RankError::Shared(m, false) => ApiError::Internal(m),
         }
     }
 }
@@ -426,20 +439,21 @@ async fn priorities(s: AppState, h: Option<String>, q: Query) -> Result<Response
             "parameter limit: 1..{MAX_LIMIT}"
         )));
     }
-    let ranking = ranking::rank_region(
-        &s.db,
-        &s.priority,
-        &region,
-        &week_param(&q, Some(&region), s.clock.now()),
-        &kinds,
-        limit,
-    )
-    .await?
-    .ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "Wilayah {region} tidak ditemukan / region not found"
-        ))
-    })?;
+    let ranking = s
+        .ranker
+        .rank_region(
+            &s.db,
+            &region,
+            &week_param(&q, Some(&region), s.clock.now()),
+            &kinds,
+            limit,
+        )
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "Wilayah {region} tidak ditemukan / region not found"
+            ))
+        })?;
     Ok(json(&ranking))
 }
 
@@ -455,7 +469,9 @@ async fn site_priority(
         .await?
         .is_some_and(|r| p.covers_region(r.as_str()));
     let item = if reachable {
-        ranking::site_priority(&s.db, &s.priority, id, &week_param(&q, None, s.clock.now())).await?
+        s.ranker
+            .site_priority(&s.db, id, &week_param(&q, None, s.clock.now()))
+            .await?
     } else {
         None
     };
@@ -539,6 +555,7 @@ impl From<PlanError> for ApiError {
             PlanError::Conflict(m) => ApiError::Conflict(m),
             PlanError::Store(e) => e.into(),
             PlanError::Internal(m) => ApiError::Internal(m),
+            PlanError::Busy(b) => ApiError::Busy(b.retry_after_s),
         }
     }
 }
@@ -563,7 +580,7 @@ async fn create_plan(
         sites: body.sites,
         shares: body.shares,
     };
-    let id = planning::plan_week(&s.db, &s.priority, &s.planner, &region, &week, &options).await?;
+    let id = planning::plan_week(&s.db, &s.ranker, &s.planner, &region, &week, &options).await?;
     let view = planning::view(&s.db, id)
         .await?
         .ok_or_else(|| ApiError::Internal("stored plan vanished".into()))?;
@@ -653,7 +670,7 @@ async fn replan(
         shares: body.shares,
     };
     let (new_id, changes) =
-        planning::replan(&s.db, &s.priority, &s.planner, id, as_of, &options).await?;
+        planning::replan(&s.db, &s.ranker, &s.planner, id, as_of, &options).await?;
     let view = planning::view(&s.db, new_id)
         .await?
         .ok_or_else(|| ApiError::Internal("stored plan vanished".into()))?;

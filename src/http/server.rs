@@ -233,6 +233,82 @@ mod tests {
         server.await.unwrap();
     }
 
+    /// Events as (level, message), for tests that check what is logged and how loudly.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<(tracing::Level, String)>>>);
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Captured {
+        fn on_event(
+            &self,
+            event: &tracing::Event<'_>,
+            _: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            struct Message(String);
+            impl tracing::field::Visit for Message {
+                fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                    if f.name() == "message" {
+                        self.0 = format!("{v:?}");
+                    }
+                }
+            }
+            let mut m = Message(String::new());
+            event.record(&mut m);
+            self.0
+                .lock()
+                .unwrap()
+                .push((*event.metadata().level(), m.0));
+        }
+    }
+
+    /// A client that sends half a request's head and hangs up is not a server error: it is logged at
+    /// DEBUG (it was an ERROR line per hang-up, 141 after three load runs).
+    #[tokio::test]
+    async fn a_client_hang_up_is_logged_at_debug_not_as_an_error() {
+        use tokio::io::AsyncWriteExt;
+        use tracing_subscriber::layer::SubscriberExt;
+
+        let captured = Captured::default();
+        // A current-thread runtime: the server's tasks run on this thread, under this subscriber.
+        let _guard =
+            tracing::subscriber::set_default(tracing_subscriber::registry().with(captured.clone()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let routes = warp::any()
+            .and(warp::body::bytes())
+            .map(|_| Response::new("ok".into()))
+            .boxed();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, routes, async {
+            let _ = stopped.await;
+        }));
+        let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        client
+            .write_all(b"GET /x HTTP/1.1\r\nhost: t\r\nx-half-a-hea")
+            .await
+            .unwrap();
+        drop(client);
+        let logged = || captured.0.lock().unwrap().clone();
+        for _ in 0..200 {
+            if logged().iter().any(|(_, m)| m.contains("client closed")) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let events = logged();
+        assert!(
+            events
+                .iter()
+                .any(|(l, m)| *l == tracing::Level::DEBUG && m == "client closed the connection"),
+            "{events:?}"
+        );
+        assert!(
+            events.iter().all(|(l, _)| *l > tracing::Level::WARN),
+            "nothing louder than INFO: {events:?}"
+        );
+        let _ = stop.send(());
+        server.await.unwrap();
+    }
+
     #[test]
     fn visit_tokens_never_reach_the_log() {
         let p = loggable_path("/v/35.12.1764892800.c2lnbmF0dXJlLXNlY3JldA");

@@ -21,10 +21,46 @@ struct Table {
     rows: Vec<(u64, csv::StringRecord)>,
 }
 
+/// The longest value a column may hold, in characters: identifiers fit their database column,
+/// names a sign-board, anything else a long address. A 10 MB quoted name was once accepted.
+fn max_chars(column: &str) -> usize {
+    match column {
+        "external_id" | "npsn" | "kode" | "region_code" | "kode_wilayah" => 64,
+        "nama" | "name" | "base_name" | "nama_markas" | "source" | "sumber" => 200,
+        _ => 1000,
+    }
+}
+
+/// A header that is not comma-separated but semicolon-separated: what Excel writes as "CSV" in
+/// the Indonesian (and most European) locales, where the comma is the decimal mark.
+fn semicolon_header(data: &[u8], required: &[&str]) -> bool {
+    let first = data.split(|b| *b == b'\n').next().unwrap_or_default();
+    let first = String::from_utf8_lossy(first).to_ascii_lowercase();
+    first.contains(';')
+        && first
+            .split(';')
+            .filter(|c| required.contains(&c.trim()))
+            .count()
+            > first
+                .split(',')
+                .filter(|c| required.contains(&c.trim()))
+                .count()
+}
+
 /// Read a whole CSV. A malformed line (wrong field count, bad UTF-8) is a problem at its line;
-/// missing required columns are problems at line 1.
+/// missing required columns are problems at line 1; a value longer than its column allows is a
+/// problem at its line and column.
 fn read_table(data: &[u8], required: &[&str]) -> Result<Table, Vec<Problem>> {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data); // Excel's UTF-8 BOM
+    if semicolon_header(data, required) {
+        return Err(vec![Problem::line(
+            1,
+            "berkas dipisah titik koma (;), bukan koma: simpan ulang dari Excel sebagai \
+             \"CSV UTF-8 (Comma delimited)\" dengan titik sebagai tanda desimal / the file is \
+             semicolon-separated (Excel in the Indonesian locale): save it as CSV UTF-8, comma \
+             delimited, with a point as the decimal mark",
+        )]);
+    }
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(data);
     let header = reader
         .headers()
@@ -56,7 +92,23 @@ fn read_table(data: &[u8], required: &[&str]) -> Result<Table, Vec<Problem>> {
                 if r.iter().all(|f| f.trim().is_empty()) {
                     continue; // blank line
                 }
-                rows.push((line, r));
+                let before = problems.len();
+                for (name, &i) in &columns {
+                    let n = r.get(i).map_or(0, |v| v.chars().count());
+                    if n > max_chars(name) {
+                        problems.push(Problem::at(
+                            line,
+                            name,
+                            format!(
+                                "terlalu panjang: {n} karakter, paling banyak {} / too long",
+                                max_chars(name)
+                            ),
+                        ));
+                    }
+                }
+                if problems.len() == before {
+                    rows.push((line, r));
+                }
             }
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
@@ -1014,6 +1066,38 @@ mod tests {
         let p = parse_regions(b"kode,nama,lat,lng\n35,Jatim,-7\n").unwrap_err();
         assert_eq!(p[0].line, 2);
         assert!(p[0].message.contains("3 kolom"), "{}", p[0].message);
+    }
+
+    #[test]
+    fn an_overlong_value_is_a_problem_at_its_line_and_column() {
+        let name = "A".repeat(10 * 1024 * 1024);
+        let csv =
+            format!("kode,nama,lat,lng\n35,Jawa Timur,-7.7,112.7\n35.09,\"{name}\",-8.1,113.7\n");
+        let p = parse_regions(csv.as_bytes()).unwrap_err();
+        assert_eq!(p.len(), 1);
+        assert_eq!((p[0].line, p[0].column.as_deref()), (3, Some("nama")));
+        assert!(
+            p[0].message
+                .contains("10485760 karakter, paling banyak 200"),
+            "{}",
+            p[0].message
+        );
+    }
+
+    #[test]
+    fn a_semicolon_separated_file_is_named_as_such_once() {
+        let csv = "kind;external_id;name;address;region_code;lat;lon;coord_quality\n\
+                   sd;20523521;SDN A;;35.09.01.2001;-8,2;113,3;exact\n";
+        let p = parse_sites(csv.as_bytes()).unwrap_err();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].line, 1);
+        assert!(p[0].message.contains("titik koma (;)"), "{}", p[0].message);
+        // A comma file whose values hold semicolons is read as usual.
+        let csv = "kode,nama,lat,lng\n35,Jawa Timur; Indonesia,-7.7,112.7\n";
+        assert_eq!(
+            parse_regions(csv.as_bytes()).unwrap()[0].name,
+            "Jawa Timur; Indonesia"
+        );
     }
 
     #[test]

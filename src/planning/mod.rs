@@ -11,8 +11,7 @@ use crate::domain::{Coordinate, RegionCode, SiteKind, WeeklyHours};
 use crate::planner;
 use crate::planner::week::{self, CandidateInput, TeamInput, WeekSettings};
 use crate::planner::{InstanceSite, TeamDayRef};
-use crate::priority::Params;
-use crate::ranking::{self, RankError};
+use crate::ranking::{self, RankError, Ranker};
 use crate::store::entity::{plan_stops, plans as plans_entity};
 use crate::store::{StoreError, plans};
 
@@ -29,6 +28,9 @@ pub enum PlanError {
     Store(#[from] StoreError),
     #[error("internal planner error: {0}")]
     Internal(String),
+    /// The server is at its bound of heavy work (searches and rankings running and waiting).
+    #[error(transparent)]
+    Busy(#[from] crate::heavy::Busy),
 }
 
 impl From<RankError> for PlanError {
@@ -36,6 +38,9 @@ impl From<RankError> for PlanError {
         match e {
             RankError::BadWeek(m) => PlanError::BadRequest(m),
             RankError::Store(s) => PlanError::Store(s),
+            RankError::Busy(b) => PlanError::Busy(b),
+            RankError::Shared(_, true) => PlanError::Busy(crate::heavy::Busy { retry_after_s: 1 }),
+            RankError::Shared(m, false) => PlanError::Internal(m),
         }
     }
 }
@@ -98,13 +103,13 @@ fn kabupaten_of(region: &RegionCode) -> Result<RegionCode, PlanError> {
 /// Plan a week for the teams of the region's kabupaten/kota and store it as a draft.
 pub async fn plan_week(
     db: &DatabaseConnection,
-    priority: &Params,
+    ranker: &Ranker,
     settings: &WeekSettings,
     region: &RegionCode,
     week_label: &str,
     options: &PlanOptions,
 ) -> Result<i64, PlanError> {
-    make_plan(db, priority, settings, region, week_label, options, None)
+    make_plan(db, ranker, settings, region, week_label, options, None)
         .await
         .map(|(id, _)| id)
 }
@@ -113,7 +118,7 @@ pub async fn plan_week(
 /// stay; the rest starts where it was and moves only for more priority. A new draft version.
 pub async fn replan(
     db: &DatabaseConnection,
-    priority: &Params,
+    ranker: &Ranker,
     settings: &WeekSettings,
     plan_id: i64,
     as_of: chrono::NaiveDate,
@@ -144,7 +149,7 @@ pub async fn replan(
         stops: stored.stops,
         frozen_before: as_of,
     };
-    make_plan(db, priority, settings, &region, &week, options, Some(base)).await
+    make_plan(db, ranker, settings, &region, &week, options, Some(base)).await
 }
 
 /// The teams of a kabupaten/kota as the week builder sees them: their resources from their own
@@ -227,7 +232,7 @@ fn candidate_inputs(ranking: &ranking::Ranking, wanted: &HashSet<i64>) -> Vec<Ca
 #[allow(clippy::too_many_arguments)]
 async fn make_plan(
     db: &DatabaseConnection,
-    priority: &Params,
+    ranker: &Ranker,
     settings: &WeekSettings,
     region: &RegionCode,
     week_label: &str,
@@ -243,7 +248,8 @@ async fn make_plan(
     let settings = &settings;
     // Every site of the region is ranked; the best per minute and the requested and pinned ones
     // are candidates.
-    let ranking = ranking::rank_region(db, priority, region, week_label, &[], usize::MAX)
+    let ranking = ranker
+        .rank_region(db, region, week_label, &[], usize::MAX)
         .await?
         .ok_or_else(|| {
             PlanError::NotFound(format!(
@@ -344,30 +350,36 @@ async fn make_plan(
     let targets = settings.shares.clone();
     let visits_for_solver = visits.clone();
     let scores: HashMap<i64, f64> = ranking.items.iter().map(|i| (i.site.id, i.score)).collect();
-    let solved = tokio::task::spawn_blocking(move || -> Result<_, PlanError> {
-        let solved =
-            planner::shares::solve_week(&instance, &visits_for_solver, &targets, time_limit, seed)
-                .map_err(|e| PlanError::Internal(e.to_string()))?;
-        let (problem, instance, outcome) = (&solved.problem, &solved.instance, &solved.outcome);
-        if !outcome.pin_conflicts.is_empty() {
-            return Err(PlanError::Conflict(format!(
-                "pin tidak muat di hari timnya / pinned visits do not fit their team-day: {}",
-                outcome.pin_conflicts.join(", ")
-            )));
-        }
-        let check = planner::evaluate(instance, problem, &outcome.plan);
-        if !check.feasible {
-            return Err(PlanError::Internal(format!(
-                "plan fails the feasibility check: {:?}",
-                check.errors
-            )));
-        }
-        let reasons = explain_unserved(problem, instance, &outcome.plan, &scores);
-        let legs = route_legs(problem, &outcome.plan);
-        Ok((solved, reasons, legs))
-    })
-    .await
-    .map_err(|e| PlanError::Internal(e.to_string()))??;
+    let solved = ranker
+        .work()
+        .run(move || -> Result<_, PlanError> {
+            let solved = planner::shares::solve_week(
+                &instance,
+                &visits_for_solver,
+                &targets,
+                time_limit,
+                seed,
+            )
+            .map_err(|e| PlanError::Internal(e.to_string()))?;
+            let (problem, instance, outcome) = (&solved.problem, &solved.instance, &solved.outcome);
+            if !outcome.pin_conflicts.is_empty() {
+                return Err(PlanError::Conflict(format!(
+                    "pin tidak muat di hari timnya / pinned visits do not fit their team-day: {}",
+                    outcome.pin_conflicts.join(", ")
+                )));
+            }
+            let check = planner::evaluate(instance, problem, &outcome.plan);
+            if !check.feasible {
+                return Err(PlanError::Internal(format!(
+                    "plan fails the feasibility check: {:?}",
+                    check.errors
+                )));
+            }
+            let reasons = explain_unserved(problem, instance, &outcome.plan, &scores);
+            let legs = route_legs(problem, &outcome.plan);
+            Ok((solved, reasons, legs))
+        })
+        .await??;
     let (solved, reasons, legs) = solved;
     let outcome = &solved.outcome;
     let instance_ids = &solved.problem.site_ids;

@@ -207,16 +207,15 @@ pub async fn session_user(
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(sessions::Model, users::Model)>, StoreError> {
-    let Some(session) = sessions::Entity::find()
+    // One round trip: every authenticated request pays it.
+    let Some((session, Some(user))) = sessions::Entity::find()
+        .find_also_related(users::Entity)
         .filter(sessions::Column::TokenHash.eq(token_hash))
         .filter(sessions::Column::RevokedAt.is_null())
         .filter(sessions::Column::ExpiresAt.gt(now))
         .one(db)
         .await?
     else {
-        return Ok(None);
-    };
-    let Some(user) = users::Entity::find_by_id(session.user_id).one(db).await? else {
         return Ok(None);
     };
     if !user.active {

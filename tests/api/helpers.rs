@@ -25,6 +25,8 @@ pub struct TestApp {
     /// Sends no credentials.
     pub anonymous: reqwest::Client,
     pub admin_token: String,
+    /// The server's state (its ranker and heavy-work gate, for tests that load it).
+    pub state: jemput::http::AppState,
     _dir: tempfile::TempDir,
     pg_database: Option<(String, String)>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -102,7 +104,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         format!("Bearer {admin_token}").parse().unwrap(),
     );
     let state = jemput::app::state(&settings, db.clone());
-    let server = Server::bind("127.0.0.1:0".parse().unwrap(), state)
+    let server = Server::bind("127.0.0.1:0".parse().unwrap(), state.clone())
         .await
         .expect("bind port 0");
     let addr = server.local_addr().unwrap();
@@ -120,6 +122,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
             .unwrap(),
         anonymous: reqwest::Client::new(),
         admin_token,
+        state,
         _dir: dir,
         pg_database,
         shutdown: Some(tx),

@@ -850,7 +850,7 @@ pub async fn weekly_trigger_publishes_or_reminds_once(app: &TestApp) {
     };
     let next_id = jemput::planning::plan_week(
         &app.db,
-        &settings.priority,
+        &jemput::app::ranker(settings),
         &settings.planner,
         &region,
         &next_week,

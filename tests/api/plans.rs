@@ -248,9 +248,16 @@ pub async fn demo_plan_without_publishing(app: &TestApp) -> i64 {
         shares: None,
     };
     let s = &app.settings;
-    jemput::planning::plan_week(db, &s.priority, &s.planner, &region, &week, &options)
-        .await
-        .expect("plan the demo week")
+    jemput::planning::plan_week(
+        db,
+        &jemput::app::ranker(s),
+        &s.planner,
+        &region,
+        &week,
+        &options,
+    )
+    .await
+    .expect("plan the demo week")
 }
 
 /// Two versions of one week published at the same moment (two coordinators, or two `serve`
@@ -270,16 +277,9 @@ pub async fn concurrent_publishes_leave_one_published_plan(app: &TestApp) {
         shares: None,
     };
     let s = &app.settings;
-    let another_version = || {
-        jemput::planning::plan_week(
-            &app.db,
-            &s.priority,
-            &s.planner,
-            &region,
-            &plan.week,
-            &options,
-        )
-    };
+    let ranker = jemput::app::ranker(s);
+    let another_version =
+        || jemput::planning::plan_week(&app.db, &ranker, &s.planner, &region, &plan.week, &options);
     let second = another_version().await.unwrap();
     let (path_a, path_b) = (
         format!("/api/v1/plans/{first}/publish"),
@@ -661,7 +661,149 @@ pub async fn pins_replan_and_publish(app: &TestApp) {
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
 }
 
+/// Week labels stored before they were checked (`2026-W050`, `+2026-W50`) are rewritten to the
+/// one form by migration 000010, and what they collide with is settled: a plan's version that is
+/// taken becomes the week's next, the newer of two published plans stays published, the newer of
+/// two pins or weekly runs for one key stays.
+pub async fn legacy_week_labels_are_normalised(app: &TestApp) {
+    use jemput::store::entity::{plan_pins, plans, weekly_runs};
+    use migration::MigratorTrait;
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+    let canonical = demo_plan_without_publishing(app).await;
+    let db = &app.db;
+    let first = plans::Entity::find_by_id(canonical)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.week, "2026-W50");
+    let options = jemput::planning::PlanOptions {
+        time_limit_s: Some(0.5),
+        ..Default::default()
+    };
+    let region = jemput::domain::RegionCode::parse(&first.region_code).unwrap();
+    let legacy = jemput::planning::plan_week(
+        db,
+        &jemput::app::ranker(&app.settings),
+        &app.settings.planner,
+        &region,
+        "2026-W50",
+        &options,
+    )
+    .await
+    .unwrap();
+    // Back to before migrations 000010 and 000011, then write what the old code accepted.
+    {
+        use sea_orm::TransactionTrait;
+        let txn = db.begin().await.unwrap();
+        migration::Migrator::down(&txn, Some(2)).await.unwrap();
+        txn.commit().await.unwrap();
+    }
+    let mut p: plans::ActiveModel = first.clone().into();
+    p.status = Set("published".into());
+    p.update(db).await.unwrap();
+    let mut p: plans::ActiveModel = plans::Entity::find_by_id(legacy)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    p.week = Set("2026-W050".into());
+    p.version = Set(1);
+    p.status = Set("published".into());
+    p.update(db).await.unwrap();
+    let site = jemput::store::entity::sites::Entity::find()
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let team = jemput::store::entity::teams::Entity::find()
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    for week in ["2026-W50", "+2026-W50", "2026-W1"] {
+        plan_pins::ActiveModel {
+            region_code: Set(first.region_code.clone()),
+            week: Set(week.into()),
+            site_id: Set(site.id),
+            part: Set(1),
+            team_id: Set(team.id),
+            day: Set(chrono::NaiveDate::from_ymd_opt(2026, 12, 8).unwrap()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .unwrap();
+        weekly_runs::ActiveModel {
+            region_code: Set(first.region_code.clone()),
+            week: Set(week.into()),
+            action: Set(format!("test {week}")),
+            plan_id: Set(None),
+            ran_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .unwrap();
+    }
+
+    jemput::store::migrate(db).await.unwrap();
+
+    let week = plans::Entity::find()
+        .filter(plans::Column::RegionCode.eq(first.region_code.as_str()))
+        .order_by_asc(plans::Column::Id)
+        .all(db)
+        .await
+        .unwrap();
+    let seen: Vec<(i64, &str, i32, &str)> = week
+        .iter()
+        .map(|p| (p.id, p.week.as_str(), p.version, p.status.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (canonical, "2026-W50", 1, "superseded"),
+            (legacy, "2026-W50", 2, "published")
+        ]
+    );
+    let pins: Vec<String> = plan_pins::Entity::find()
+        .order_by_asc(plan_pins::Column::Week)
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.week)
+        .collect();
+    assert_eq!(pins, ["2026-W01", "2026-W50"]);
+    let runs: Vec<(String, String)> = weekly_runs::Entity::find()
+        .order_by_asc(weekly_runs::Column::Week)
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.week, r.action))
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            ("2026-W01".to_string(), "test 2026-W1".to_string()),
+            ("2026-W50".to_string(), "test +2026-W50".to_string())
+        ]
+    );
+    // The API reads the week as one.
+    let (status, body) = app
+        .get(&format!(
+            "/api/v1/plans?region={}&week=2026-W50",
+            first.region_code
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
 on_both_backends!(
+    legacy_week_labels_are_normalised,
     the_jember_demo_plan_makes_sense,
     plan_requests_are_validated,
     pins_replan_and_publish,

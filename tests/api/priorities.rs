@@ -3,7 +3,7 @@
 use jemput::import::{Dataset, NoProgress};
 use jemput::importer::{self, Options};
 
-use crate::helpers::TestApp;
+use crate::helpers::{Backend, TestApp, spawn_app_with};
 use crate::on_both_backends;
 
 const REGIONS: &str = "kode,nama,lat,lng\n35,Jawa Timur,-7.72,112.73\n35.09,Kabupaten Jember,-8.17,113.70\n\
@@ -197,7 +197,200 @@ pub async fn visits_must_name_known_sites(app: &TestApp) {
     assert_eq!(crate::helpers::dump(&app.db).await, before);
 }
 
+/// A value as a client reads it: through JSON text (serde_json's float parsing is not the exact
+/// inverse of its printing in the last digit, so compare text-parsed with text-parsed).
+fn as_received(value: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::from_str(&serde_json::to_string(value).unwrap()).unwrap()
+}
+
+/// A ranking is computed once per (kabupaten/kota, week, data version) and then served from
+/// memory — a kecamatan's request included — by each `serve` instance; a change to its inputs (a
+/// visit imported here; an approved field log writes the same table) is seen by every instance at
+/// once, because the version is moved by the database's triggers, not by the writer.
+pub async fn a_ranking_is_reused_until_its_data_changes(app: &TestApp) {
+    load(app).await;
+    let here = &app.state.ranker;
+    // A second `serve` on the same database.
+    let other = jemput::app::ranker(&app.settings);
+    let sma_expected = |body: &serde_json::Value| {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["site"]["external_id"] == "20523843")
+            .map(|i| i["expected_people"]["ktp_el"].as_f64().unwrap())
+            .unwrap()
+    };
+    let (status, first) = app
+        .get("/api/v1/priorities?region=35.09&week=2026-W48")
+        .await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(here.computed(), 1);
+    for path in [
+        "/api/v1/priorities?region=35.09&week=2026-W48&limit=1",
+        "/api/v1/priorities?region=35.09.01&week=2026-W48",
+        "/api/v1/priorities?region=35.09&week=2026-W48&kind=sma",
+    ] {
+        let (status, body) = app.get(path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+    let (_, again) = app
+        .get("/api/v1/priorities?region=35.09&week=2026-W48")
+        .await;
+    assert_eq!(again, first);
+    assert_eq!(here.computed(), 1, "served from the cache");
+    // Another week is another ranking.
+    let (status, _) = app
+        .get("/api/v1/priorities?region=35.09&week=2026-W49")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(here.computed(), 2);
+
+    let region = jemput::domain::RegionCode::parse("35.09").unwrap();
+    let elsewhere = other
+        .rank_region(&app.db, &region, "2026-W48", &[], 20)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(as_received(&elsewhere), first);
+
+    // 30 more students recorded at the SMA: 64 − 30 = 34 expected, on both instances.
+    importer::import_bytes(
+        &app.db,
+        Dataset::Visits,
+        "v2.csv",
+        b"external_id,visited_on,source,delivered_ktp_el\n20523843,2026-08-10,uji,30\n",
+        false,
+        &Options::default(),
+        &NoProgress,
+    )
+    .await
+    .unwrap();
+    let (_, after) = app
+        .get("/api/v1/priorities?region=35.09&week=2026-W48")
+        .await;
+    assert_eq!(here.computed(), 3);
+    assert_eq!((sma_expected(&first), sma_expected(&after)), (64.0, 34.0));
+    let elsewhere = other
+        .rank_region(&app.db, &region, "2026-W48", &[], 20)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(other.computed(), 2);
+    assert_eq!(as_received(&elsewhere), after);
+}
+
+/// Heavy work beyond its bound (every job slot taken, no room in the queue) is refused at once
+/// with 503 and Retry-After, not queued without end; `/health` answers meanwhile, and so does a
+/// ranking already cached. When the slots free up, the refused request succeeds.
+pub async fn heavy_work_beyond_its_bound_is_refused_at_once(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        s.server.heavy_queue = 0;
+        s.server.heavy_wait_s = 7;
+    })
+    .await;
+    load(&app).await;
+    let (status, _) = app
+        .get("/api/v1/priorities?region=35.09&week=2026-W48")
+        .await;
+    assert_eq!(status, 200);
+    // Every slot busy with a job that waits for the test's word.
+    let work = app.state.ranker.work().clone();
+    let mut holds = Vec::new();
+    let mut releases = Vec::new();
+    for _ in 0..work.jobs() {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        releases.push(tx);
+        let work = work.clone();
+        holds.push(tokio::spawn(async move {
+            work.run(move || rx.recv().ok()).await
+        }));
+    }
+    while work.load().running < work.jobs() {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+
+    let started = std::time::Instant::now();
+    let response = app
+        .client
+        .get(app.url("/api/v1/priorities?region=35.09&week=2026-W49"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "7");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "busy");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "refused at once, not after waiting: {:?}",
+        started.elapsed()
+    );
+    let (status, _) = app.get("/health").await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .get("/api/v1/priorities?region=35.09&week=2026-W48&limit=1")
+        .await;
+    assert_eq!(status, 200, "a cached ranking needs no slot");
+
+    for tx in releases {
+        tx.send(()).unwrap();
+    }
+    for h in holds {
+        h.await.unwrap().unwrap();
+    }
+    let (status, body) = app
+        .get("/api/v1/priorities?region=35.09&week=2026-W49")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    app.teardown().await;
+}
+
+/// `/health` has its own connection: with every connection of the shared pool taken it still
+/// answers at once (it waited for the pool's acquire timeout, then failed).
+pub async fn health_answers_while_the_pool_is_exhausted(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        s.database.max_connections = 1;
+        s.database.acquire_timeout_ms = 5_000;
+    })
+    .await;
+    use sea_orm::TransactionTrait;
+    let held = app.db.begin().await.unwrap();
+    let started = std::time::Instant::now();
+    let (status, body) = app.get("/health").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["database"], "ok");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    held.rollback().await.unwrap();
+    app.teardown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heavy_work_beyond_its_bound_is_refused_at_once_sqlite() {
+    heavy_work_beyond_its_bound_is_refused_at_once(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heavy_work_beyond_its_bound_is_refused_at_once_postgres() {
+    heavy_work_beyond_its_bound_is_refused_at_once(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_answers_while_the_pool_is_exhausted_sqlite() {
+    health_answers_while_the_pool_is_exhausted(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_answers_while_the_pool_is_exhausted_postgres() {
+    health_answers_while_the_pool_is_exhausted(Backend::Postgres).await;
+}
+
 on_both_backends!(
+    a_ranking_is_reused_until_its_data_changes,
     the_api_answers_a_hand_computed_ranking,
     priority_requests_are_validated,
     visits_must_name_known_sites,
