@@ -41,6 +41,7 @@ fn week() -> TeamWeek {
                     name: format!("SMAN {} Jember", d * 10 + i),
                     kind: "sma".into(),
                     address: "Jl. Letjen Panjaitan No. 55, Sumbersari, Jember".into(),
+                    kecamatan: Some("Sumbersari".into()),
                     contact_name: Some("Bu Sri".into()),
                     contact_phone: Some("0812-0000-0000".into()),
                     lat: -8.17,
@@ -73,6 +74,7 @@ fn week() -> TeamWeek {
         days,
         changes: Vec::new(),
         uid_domain: "bench.jemput.invalid".into(),
+        coordinator: None,
     }
 }
 

@@ -800,6 +800,8 @@ pub struct DemoEmails {
     pub transport: String,
     /// Where the `.eml` files are, with the file transport.
     pub outbox_dir: Option<String>,
+    /// Where the per-visit links in the emails point (`auth.public_base_url`).
+    pub links: String,
 }
 
 /// `ikd 107, kia 17` with the Indonesian indicator names a coordinator reads.
@@ -1037,6 +1039,7 @@ pub async fn run_demo(
         failed: tally.failed + tally.dead,
         transport: if file { "file" } else { "smtp" }.into(),
         outbox_dir: file.then(|| settings.email.file_dir.display().to_string()),
+        links: settings.auth.public_base_url.clone(),
     };
     let plan = crate::planning::view(&db, plan_id)
         .await?
@@ -1128,6 +1131,13 @@ async fn demo(
     );
     if let Some(dir) = &e.outbox_dir {
         println!("Email (.eml, buka dengan klien email mana pun) ada di {dir}/");
+    }
+    match crate::config::unreachable_link_base(&e.links) {
+        None => println!("Tautan laporan di email mengarah ke {}/v/…", e.links),
+        Some(_) => println!(
+            "Tautan laporan di email mengarah ke {}/v/… — hanya terbuka di komputer ini; untuk tim lapangan atur auth.public_base_url (https://…)",
+            e.links
+        ),
     }
     if report.changed {
         println!(

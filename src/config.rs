@@ -99,6 +99,26 @@ pub struct VisitLogSettings {
     pub idempotency_ttl_hours: i64,
 }
 
+/// Why links under `base` would not open on a field team's phone, if they would not: not HTTPS
+/// (browsers give "Ambil lokasi" only to secure pages) or a loopback/unspecified host.
+pub fn unreachable_link_base(base: &str) -> Option<String> {
+    let Some(rest) = base.trim().strip_prefix("https://") else {
+        return Some(format!("{base:?} is not an https:// address"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    let local = host.is_empty()
+        || host.eq_ignore_ascii_case("localhost")
+        || host.to_ascii_lowercase().ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
+    local.then(|| format!("{base:?} points at this machine, not at an address the teams can reach"))
+}
+
 /// The development link key in config/default.toml: fine on a laptop, refused in production.
 pub const DEV_LINK_SECRET: &str = "dev-only-link-secret-change-me-0123456789";
 
@@ -153,7 +173,19 @@ pub struct EmailSettings {
     pub from: String,
     /// The part after `@` of every Message-ID and iCalendar UID.
     pub message_id_domain: String,
+    /// Per kabupaten/kota: the coordinator the teams' replies go to (Reply-To) and whom the
+    /// schedule's signature names.
+    #[serde(default)]
+    pub contacts: std::collections::BTreeMap<String, ContactSettings>,
     pub smtp: SmtpSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ContactSettings {
+    pub name: String,
+    pub phone: String,
+    pub email: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -373,6 +405,11 @@ impl Settings {
                     .into(),
             ));
         }
+        if let Some(why) = unreachable_link_base(&self.auth.public_base_url) {
+            return Err(ConfigError(format!(
+                "auth.public_base_url: {why}; the links in the teams' emails must open on their phones (set JEMPUT__AUTH__PUBLIC_BASE_URL)"
+            )));
+        }
         Ok(())
     }
 
@@ -488,6 +525,33 @@ mod tests {
         let s = Settings::from_figment(base()).unwrap();
         assert_eq!(s.database.url, "sqlite://var/jemput.db");
         assert_eq!(s.server.port, 8080);
+    }
+
+    #[test]
+    fn production_refuses_links_the_teams_cannot_open() {
+        for bad in [
+            "http://127.0.0.1:8080",
+            "http://jemput.jemberkab.go.id",
+            "https://127.0.0.1",
+            "https://localhost:8443/x",
+            "https://[::1]/",
+            "https://0.0.0.0",
+        ] {
+            assert!(unreachable_link_base(bad).is_some(), "{bad}");
+        }
+        assert_eq!(
+            unreachable_link_base("https://jemput.jemberkab.go.id"),
+            None
+        );
+        assert_eq!(unreachable_link_base("https://10.20.0.5:8443/jemput"), None);
+        let mut s = Settings::from_figment(base()).unwrap();
+        s.email.transport = MailTransport::Smtp;
+        s.auth.link_secret = Secret::new("a-production-key-of-at-least-32-characters");
+        s.clock.fixed = None;
+        let err = s.validate_production().unwrap_err().to_string();
+        assert!(err.contains("auth.public_base_url"), "{err}");
+        s.auth.public_base_url = "https://jemput.jemberkab.go.id".into();
+        s.validate_production().unwrap();
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub struct Outgoing<'a> {
     pub text: &'a str,
     pub html: &'a str,
     pub ics: Option<&'a str>,
+    /// Where replies go: the region's coordinator.
+    pub reply_to: Option<&'a Mailbox>,
 }
 
 #[derive(Clone)]
@@ -315,9 +317,11 @@ pub fn build(from: &Mailbox, out: &Outgoing<'_>) -> Result<Message, SendError> {
             ),
         ),
     };
-    Message::builder()
-        .from(from.clone())
-        .to(to)
+    let mut builder = Message::builder().from(from.clone()).to(to);
+    if let Some(r) = out.reply_to {
+        builder = builder.reply_to(r.clone());
+    }
+    builder
         .subject(out.subject)
         .message_id(Some(out.message_id.to_string()))
         .multipart(body)

@@ -24,6 +24,19 @@ pub struct MailContext {
     pub domain: String,
     pub max_attempts: i32,
     pub links: VisitLinks,
+    /// Coordinators per region (`email.contacts`).
+    pub contacts: std::collections::BTreeMap<String, crate::config::ContactSettings>,
+}
+
+impl MailContext {
+    /// The coordinator (name, phone) of `region` or of the nearest region around it.
+    pub fn contact_for(&self, region: &str) -> Option<(String, String)> {
+        let code = crate::domain::RegionCode::parse(region).ok()?;
+        code.lineage()
+            .iter()
+            .find_map(|c| self.contacts.get(c.as_str()))
+            .map(|c| (c.name.clone(), c.phone.clone()))
+    }
 }
 
 /// How the per-visit report links in the emails are made.
@@ -74,6 +87,7 @@ impl MailContext {
             domain: s.email.message_id_domain.clone(),
             max_attempts: s.outbox.max_attempts,
             links: VisitLinks::from_settings(s),
+            contacts: s.email.contacts.clone(),
         }
     }
 }
@@ -184,6 +198,7 @@ pub fn team_days(
                         name: s.name.clone(),
                         kind: s.kind.clone(),
                         address: s.address.clone(),
+                        kecamatan: s.kecamatan.clone(),
                         contact_name: s.contact_name.clone(),
                         contact_phone: s.contact_phone.clone(),
                         lat: s.lat,
@@ -195,7 +210,11 @@ pub fn team_days(
                         people: s.people.clone(),
                         estimated: s.estimated,
                         synthetic: s.synthetic,
-                        approximate_location: s.coord_quality == "centroid",
+                        // A desa's or kecamatan's centre, or a point too coarse to find the door.
+                        approximate_location: matches!(
+                            s.coord_quality.as_str(),
+                            "centroid" | "coarse"
+                        ),
                         log_url: links.map(|(l, tz)| l.url(s.visit_id, team_id, date, tz)),
                     })
                     .collect(),
@@ -249,6 +268,7 @@ async fn messages_for(
             days,
             changes,
             uid_domain: ctx.domain.clone(),
+            coordinator: ctx.contact_for(&view.region),
         };
         let Some(team_members) = members.get(&team.id) else {
             tracing::warn!(team = %team.name, "team has no members to email");

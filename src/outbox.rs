@@ -53,6 +53,8 @@ struct Inner {
     db: DatabaseConnection,
     mailer: Mailer,
     from: Mailbox,
+    /// Reply-To per region code (the coordinator of that kabupaten/kota).
+    reply_to: std::collections::BTreeMap<String, Mailbox>,
     cfg: OutboxSettings,
     id: String,
     wake: Arc<Notify>,
@@ -70,13 +72,21 @@ impl Worker {
             .from
             .parse()
             .map_err(|e| SendError::Permanent(format!("email.from: {e}")))?;
-        Ok(Self::with_mailer(
-            db,
-            mailer,
-            from,
-            settings.outbox.clone(),
-            wake,
-        ))
+        let mut reply_to = std::collections::BTreeMap::new();
+        for (region, c) in &settings.email.contacts {
+            // Built from its parts: a display name may hold anything ("(contoh)", commas).
+            let address = c
+                .email
+                .parse()
+                .map_err(|e| SendError::Permanent(format!("email.contacts.{region}.email: {e}")))?;
+            let mailbox = Mailbox::new(Some(c.name.clone()), address);
+            reply_to.insert(region.clone(), mailbox);
+        }
+        let mut worker = Self::with_mailer(db, mailer, from, settings.outbox.clone(), wake);
+        Arc::get_mut(&mut worker.inner)
+            .expect("not shared yet")
+            .reply_to = reply_to;
+        Ok(worker)
     }
 
     pub fn with_mailer(
@@ -96,6 +106,7 @@ impl Worker {
                 db,
                 mailer,
                 from,
+                reply_to: Default::default(),
                 cfg,
                 id,
                 wake,
@@ -143,6 +154,10 @@ impl Worker {
             text: &row.body_text,
             html: &row.body_html,
             ics: row.ics.as_deref(),
+            // The region's own contact, else its kabupaten's or province's.
+            reply_to: crate::domain::RegionCode::parse(&row.region_code)
+                .ok()
+                .and_then(|r| r.lineage().iter().find_map(|c| me.reply_to.get(c.as_str()))),
         };
         let result = self.send_renewing(&row, &out).await;
         let domain = domain_of(&row.recipient);

@@ -81,8 +81,8 @@ fn event(
         "{} · {}",
         kind_label(lang, &v.kind),
         match lang {
-            Lang::Id => format!("tiba {}", v.arrive),
-            Lang::En => format!("arrive {}", v.arrive),
+            Lang::Id => format!("tiba {}", super::hhmm(&v.arrive)),
+            Lang::En => format!("arrive {}", super::hhmm(&v.arrive)),
         }
     );
     if !services.is_empty() {
@@ -101,10 +101,35 @@ fn event(
             description.push_str(&format!(", {p}"));
         }
     }
+    // On the day the calendar leads to the place and to the report.
+    description.push_str(&format!(
+        "\n{}: {}",
+        if lang == Lang::Id { "Peta" } else { "Map" },
+        super::osm_link(v.lat, v.lon)
+    ));
+    if let Some(url) = &v.log_url {
+        let url = match lang {
+            Lang::En => format!("{url}?lang=en"),
+            Lang::Id => url.clone(),
+        };
+        description.push_str(&format!(
+            "\n{}: {url}",
+            if lang == Lang::Id {
+                "Catat hasil kunjungan"
+            } else {
+                "Log this visit"
+            }
+        ));
+    }
+    let part = match (v.parts > 1, lang) {
+        (false, _) => String::new(),
+        (true, Lang::Id) => format!(" (bagian {}/{})", v.part, v.parts),
+        (true, Lang::En) => format!(" (part {}/{})", v.part, v.parts),
+    };
     let mut e = Event::with_uid(&uid(week, v));
-    e.summary(&format!("{} — {}", week.team_name, v.name))
+    e.summary(&format!("{} — {}{part}", week.team_name, v.name))
         .description(&description)
-        .location(&format!("{}, {}", v.name, v.address))
+        .location(&format!("{}, {}", v.name, super::full_address(lang, v)))
         .add_property("GEO", format!("{:.6};{:.6}", v.lat, v.lon))
         .starts(CalendarDateTime::WithTimezone {
             date_time: start,

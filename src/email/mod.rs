@@ -57,6 +57,8 @@ pub struct TeamWeek {
     pub changes: Vec<Change>,
     /// Domain for iCalendar UIDs (the configured Message-ID domain).
     pub uid_domain: String,
+    /// The region's coordinator (name, phone), who signs the schedule and gets the replies.
+    pub coordinator: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -79,6 +81,8 @@ pub struct Visit {
     pub name: String,
     pub kind: String,
     pub address: String,
+    /// The kecamatan's name, shown with every address.
+    pub kecamatan: Option<String>,
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
     pub lat: f64,
@@ -259,7 +263,8 @@ pub fn week_span(week: &str) -> Option<(NaiveDate, NaiveDate)> {
     Some((monday, monday + chrono::Duration::days(5)))
 }
 
-fn kind_label(lang: Lang, kind: &str) -> String {
+/// A site kind as people say it (`SMK`, `balai desa`), not its code.
+pub fn kind_label(lang: Lang, kind: &str) -> String {
     let upper = [
         "sd", "mi", "smp", "mts", "sma", "smk", "ma", "slb", "paud", "tk", "ra",
     ];
@@ -291,15 +296,31 @@ fn indicator_label(lang: Lang, code: &str) -> &str {
     }
 }
 
-/// "1 j 05 mnt" / "1 h 05 min"; "25 mnt" / "25 min".
+/// "2 jam 31 menit" / "2 h 31 min"; "25 menit" / "25 min"; "1 jam" / "1 h".
 pub fn duration(lang: Lang, secs: i64) -> String {
     let mins = (secs.max(0) + 30) / 60;
     let (h, m) = (mins / 60, mins % 60);
-    match (lang, h) {
-        (Lang::Id, 0) => format!("{m} mnt"),
-        (Lang::En, 0) => format!("{m} min"),
-        (Lang::Id, _) => format!("{h} j {m:02} mnt"),
-        (Lang::En, _) => format!("{h} h {m:02} min"),
+    match (lang, h, m) {
+        (Lang::Id, 0, _) => format!("{m} menit"),
+        (Lang::En, 0, _) => format!("{m} min"),
+        (Lang::Id, _, 0) => format!("{h} jam"),
+        (Lang::En, _, 0) => format!("{h} h"),
+        (Lang::Id, _, _) => format!("{h} jam {m} menit"),
+        (Lang::En, _, _) => format!("{h} h {m} min"),
+    }
+}
+
+/// 1.111 (Indonesian) / 1,111 (English).
+pub fn thousands(lang: Lang, n: i64) -> String {
+    crate::domain::words::thousands(n, lang == Lang::En)
+}
+
+/// "1 kunjungan" / "1 visit", "3 visits".
+fn visits_count(lang: Lang, n: usize) -> String {
+    match (lang, n) {
+        (Lang::Id, _) => format!("{n} kunjungan"),
+        (Lang::En, 1) => "1 visit".to_string(),
+        (Lang::En, _) => format!("{n} visits"),
     }
 }
 
@@ -307,33 +328,49 @@ fn people_count(p: f64) -> i64 {
     p.round() as i64
 }
 
-/// What a team brings to a visit, from the services expected there.
+/// Schools and PAUD gather their pupils' documents before the team comes; elsewhere residents
+/// bring their own.
+fn gathers_documents(kind: &str) -> bool {
+    matches!(
+        kind,
+        "sma" | "smk" | "ma" | "smp" | "mts" | "sd" | "mi" | "slb" | "paud" | "tk" | "ra"
+    )
+}
+
+/// What a team brings to a visit: for the services planned there, and as the kind of site needs.
 fn to_bring(lang: Lang, v: &Visit, kits: i32, prints_cards: bool) -> Vec<String> {
     let n = |code: &str| v.people.get(code).copied().map(people_count).unwrap_or(0);
     let mut out = Vec::new();
     let (ktp, kia, akta, ikd) = (n("ktp_el"), n("kia"), n("akta_lahir"), n("ikd"));
+    let school = gathers_documents(&v.kind);
     if ktp > 0 {
         out.push(match lang {
             Lang::Id => format!("{kits} set alat rekam KTP-el (laptop, kamera, pemindai sidik jari dan iris, pad tanda tangan)"),
             Lang::En => format!("{kits} KTP-el recording kit(s) (laptop, camera, fingerprint and iris scanners, signature pad)"),
         });
+        // Only a record already cleared centrally (PRR) of someone aged 17 can be printed, and
+        // the printer needs a cool room: never a promise of one card per person recorded.
         if prints_cards {
             out.push(match lang {
-                Lang::Id => format!("printer kartu dan ±{ktp} blangko KTP-el"),
-                Lang::En => format!("card printer and about {ktp} blank KTP-el cards (blangko)"),
+                Lang::Id => "printer kartu dan blangko untuk warga 17 tahun ke atas yang datanya sudah siap cetak (PRR); perlu ruangan sejuk".to_string(),
+                Lang::En => "card printer and blank cards for people aged 17 and over whose record is print-ready (PRR); needs a cool room".to_string(),
             });
         }
     }
     if kia > 0 {
-        out.push(match lang {
-            Lang::Id => format!("±{kia} blangko KIA; kamera untuk anak usia 5 tahun ke atas; salinan KK dan akta yang dikumpulkan sekolah"),
-            Lang::En => format!("about {kia} blank KIA cards; a camera for children aged 5 and over; the KK and birth-certificate copies collected by the school"),
+        let count = thousands(lang, kia);
+        out.push(match (lang, school) {
+            (Lang::Id, true) => format!("±{count} blangko KIA; kamera untuk anak usia 5 tahun ke atas; salinan KK dan akta yang dikumpulkan sekolah"),
+            (Lang::En, true) => format!("about {count} blank KIA cards; a camera for children aged 5 and over; the KK and birth-certificate copies collected by the school"),
+            (Lang::Id, false) => format!("±{count} blangko KIA; kamera untuk anak usia 5 tahun ke atas; orang tua membawa KK dan akta anak"),
+            (Lang::En, false) => format!("about {count} blank KIA cards; a camera for children aged 5 and over; parents bring the KK and the child's birth certificate"),
         });
     }
     if akta > 0 {
+        let count = thousands(lang, akta);
         out.push(match lang {
-            Lang::Id => format!("±{akta} formulir F-2.01 (pencatatan kelahiran)"),
-            Lang::En => format!("about {akta} F-2.01 forms (birth registration)"),
+            Lang::Id => format!("±{count} formulir F-2.01 (pencatatan kelahiran)"),
+            Lang::En => format!("about {count} F-2.01 forms (birth registration)"),
         });
     }
     if ikd > 0 {
@@ -347,6 +384,25 @@ fn to_bring(lang: Lang, v: &Visit, kits: i32, prints_cards: bool) -> Vec<String>
         Lang::En => "F-1.01 forms (family card updates) and an attendance list".to_string(),
     });
     out
+}
+
+/// The address with its kecamatan ("JL. JAMBU NO. 17, Kec. Kaliwates"), unless it names it.
+pub fn full_address(lang: Lang, v: &Visit) -> String {
+    let address = v.address.trim().trim_end_matches(',');
+    match &v.kecamatan {
+        Some(k) if !address.to_lowercase().contains(&k.to_lowercase()) => {
+            let k = match lang {
+                Lang::Id => format!("Kec. {k}"),
+                Lang::En => format!("{k} district"),
+            };
+            if address.is_empty() {
+                k
+            } else {
+                format!("{address}, {k}")
+            }
+        }
+        _ => address.to_string(),
+    }
 }
 
 fn osm_link(lat: f64, lon: f64) -> String {
@@ -366,7 +422,7 @@ struct VisitCtx {
     part: Option<String>,
     address: String,
     contact: Option<String>,
-    arrive: String,
+    arrive: Option<String>,
     start: String,
     end: String,
     travel: String,
@@ -385,8 +441,10 @@ struct DayCtx {
     base: String,
     back_at: String,
     travel: String,
+    /// "3 kunjungan" / "1 visit".
+    count: String,
     visits: Vec<VisitCtx>,
-    people: i64,
+    people: String,
 }
 
 #[derive(Serialize)]
@@ -423,7 +481,12 @@ fn labels(lang: Lang) -> BTreeMap<&'static str, &'static str> {
             "Travel from the previous stop",
         ),
         ("depart", "Berangkat dari", "Leave from"),
-        ("back", "Kembali di markas pukul", "Back at base by"),
+        ("back", "Kembali ke markas pukul", "Back at base by"),
+        (
+            "no_contact",
+            "belum ada — tanyakan ke koordinator",
+            "none yet — ask the coordinator",
+        ),
         ("day_total", "Total hari ini", "Day total"),
         ("week_total", "Total minggu ini", "Week total"),
         ("visits", "kunjungan", "visits"),
@@ -505,7 +568,7 @@ fn people_lines(lang: Lang, people: &BTreeMap<String, f64>) -> Vec<String> {
             format!(
                 "{}: ±{} {}",
                 indicator_label(lang, code),
-                people_count(*n),
+                thousands(lang, people_count(*n)),
                 if lang == Lang::Id { "orang" } else { "people" }
             )
         })
@@ -624,14 +687,15 @@ pub fn render_schedule(
                         Lang::Id => format!("bagian {} dari {}", v.part, v.parts),
                         Lang::En => format!("part {} of {}", v.part, v.parts),
                     }),
-                    address: v.address.clone(),
+                    address: full_address(lang, v),
                     contact: match (&v.contact_name, &v.contact_phone) {
                         (Some(n), Some(p)) => Some(format!("{n}, {p}")),
                         (Some(n), None) => Some(n.clone()),
                         (None, Some(p)) => Some(p.clone()),
                         (None, None) => None,
                     },
-                    arrive: hhmm(&v.arrive),
+                    // Only when the team waits before the service starts.
+                    arrive: (hhmm(&v.arrive) != hhmm(&v.start)).then(|| hhmm(&v.arrive)),
                     start: hhmm(&v.start),
                     end: hhmm(&v.end),
                     travel: duration(lang, v.travel_from_prev_s as i64),
@@ -639,7 +703,11 @@ pub fn render_schedule(
                     estimated: v.estimated,
                     bring: to_bring(lang, v, week.kits, week.prints_cards),
                     map: osm_link(v.lat, v.lon),
-                    log_url: v.log_url.clone(),
+                    // An English reader's form opens in English.
+                    log_url: v.log_url.as_ref().map(|u| match lang {
+                        Lang::En => format!("{u}?lang=en"),
+                        Lang::Id => u.clone(),
+                    }),
                 })
                 .collect();
             let people: i64 = d
@@ -657,10 +725,11 @@ pub fn render_schedule(
                     Lang::En => format!("Midday break {a}–{b}: no service or travel."),
                 }),
                 base: d.base_name.clone(),
-                back_at: d.back_at.clone(),
+                back_at: hhmm(&d.back_at),
                 travel: duration(lang, d.travel_s),
+                count: visits_count(lang, visits.len()),
                 visits,
-                people,
+                people: thousands(lang, people),
             }
         })
         .collect();
@@ -675,9 +744,13 @@ pub fn render_schedule(
         version => week.plan_version,
         days => days,
         changes => changes,
-        week_visits => week_visits,
-        week_people => week_people,
+        week_visits => visits_count(lang, week_visits),
+        week_people => thousands(lang, week_people),
         week_travel => duration(lang, week_travel),
+        coordinator => week.coordinator.as_ref().map(|(name, phone)| match lang {
+            Lang::Id => format!("{name}, telepon {phone}. Balas email ini untuk bertanya atau melapor kendala."),
+            Lang::En => format!("{name}, phone {phone}. Reply to this email with questions or problems."),
+        }),
     };
     let env = environment();
     let render = |name: &str| {

@@ -22,6 +22,7 @@ fn visit(
         name: name.into(),
         kind: kind.into(),
         address: format!("Jl. Contoh No. {site_id}, Jember"),
+        kecamatan: Some("Kaliwates".into()),
         contact_name: Some("Bu Sri (Wakasek Kesiswaan)".into()),
         contact_phone: Some("0812-3456-7890".into()),
         lat: -8.17 - site_id as f64 * 0.001,
@@ -110,6 +111,10 @@ fn fixture() -> TeamWeek {
         ],
         changes: Vec::new(),
         uid_domain: "jemput.invalid".into(),
+        coordinator: Some((
+            "Koordinator jemput bola Jember".into(),
+            "0331-000000".into(),
+        )),
     }
 }
 
@@ -149,6 +154,10 @@ fn the_whole_message_with_volatile_headers_redacted() {
     let from: lettre::message::Mailbox = "Disdukcapil jemput <jadwal@jemput.invalid>"
         .parse()
         .unwrap();
+    let reply_to: lettre::message::Mailbox =
+        "Koordinator jemput bola Jember <koordinator.jember@dispendukcapil.example.org>"
+            .parse()
+            .unwrap();
     let out = crate::mailer::Outgoing {
         message_id: "<0123456789abcdef@jemput.invalid>",
         recipient: "Budi Santoso <budi.tim2@dispendukcapil.example.org>",
@@ -156,6 +165,7 @@ fn the_whole_message_with_volatile_headers_redacted() {
         text: &r.text,
         html: &r.html,
         ics: r.ics.as_deref(),
+        reply_to: Some(&reply_to),
     };
     let raw = String::from_utf8(crate::mailer::build(&from, &out).unwrap().formatted()).unwrap();
     // Headers only: the bodies are snapshotted above, decoded.
@@ -164,6 +174,7 @@ fn the_whole_message_with_volatile_headers_redacted() {
         .filter(|l| {
             [
                 "From:",
+                "Reply-To:",
                 "To:",
                 "Subject:",
                 "Message-ID:",
@@ -283,6 +294,60 @@ fn the_calendar_has_one_event_per_visit_in_the_region_time_zone() {
     assert!(!ics.contains("NIK"));
 }
 
+/// A site split over two days reads "bagian 1/2" in the calendar, and each event leads to the
+/// place and to the report (the English one for an English reader); an arrival equal to the
+/// start is not repeated; a site without a contact says so.
+#[test]
+fn events_and_visits_say_what_the_team_needs_on_the_day() {
+    let mut week = fixture();
+    {
+        let v = &mut week.days[0].visits[0];
+        v.parts = 2;
+        v.arrive = v.start.clone();
+        v.contact_name = None;
+        v.contact_phone = None;
+    }
+    let cal = parse(&calendar(&week, Lang::En, stamp()));
+    let first = &cal.events[0].properties;
+    let summary = prop(first, "SUMMARY").unwrap().value.clone().unwrap();
+    assert_eq!(summary, "Tim 2 — SMAN 1 Jember (part 1/2)");
+    let description = prop(first, "DESCRIPTION")
+        .unwrap()
+        .value
+        .clone()
+        .unwrap()
+        .replace("\\n", "\n");
+    assert!(
+        description.contains("Map: https://www.openstreetmap.org/?mlat=-8.27100"),
+        "{description}"
+    );
+    assert!(
+        description.contains(
+            "Log this visit: https://jemput.example.go.id/v/101.2.1764892800.c2lnbmF0dXJl?lang=en"
+        ),
+        "{description}"
+    );
+    let id = calendar(&week, Lang::Id, stamp());
+    assert!(id.contains("(bagian 1/2)"), "{id}");
+
+    let r = render_schedule(&week, Lang::Id, stamp());
+    let first_visit = r
+        .text
+        .split("\n\n")
+        .find(|b| b.contains("SMAN 1 Jember"))
+        .unwrap();
+    assert!(
+        first_visit.contains("   Layanan 07:30–11:40"),
+        "{first_visit}"
+    );
+    assert!(!first_visit.contains("Tiba"), "{first_visit}");
+    assert!(
+        first_visit.contains("Kontak: belum ada — tanyakan ke koordinator"),
+        "{first_visit}"
+    );
+    assert!(first_visit.contains("bagian 1 dari 2"), "{first_visit}");
+}
+
 #[test]
 fn a_replanned_week_updates_the_same_events_and_cancels_dropped_ones() {
     let before = fixture();
@@ -357,6 +422,12 @@ fn dates_read_naturally_in_both_languages() {
         long_date(Lang::Id, d(2026, 11, 27)),
         "Jumat, 27 November 2026"
     );
-    assert_eq!(duration(Lang::Id, 3900), "1 j 05 mnt");
+    assert_eq!(duration(Lang::Id, 9060), "2 jam 31 menit");
+    assert_eq!(duration(Lang::Id, 3600), "1 jam");
+    assert_eq!(duration(Lang::Id, 1500), "25 menit");
+    assert_eq!(duration(Lang::En, 3900), "1 h 5 min");
     assert_eq!(duration(Lang::En, 1500), "25 min");
+    assert_eq!(thousands(Lang::Id, 1111), "1.111");
+    assert_eq!(thousands(Lang::En, 1234567), "1,234,567");
+    assert_eq!(thousands(Lang::Id, 999), "999");
 }

@@ -239,14 +239,17 @@ pub enum Flag {
     Late,
     /// Worked at the site, delivered nothing.
     ZeroOutput,
+    /// Logged before the visit's day (local date): a report of what has not happened yet.
+    Early,
 }
 
 impl Flag {
-    pub const ALL: [Flag; 4] = [
+    pub const ALL: [Flag; 5] = [
         Flag::FarCheckIn,
         Flag::OverCapacity,
         Flag::Late,
         Flag::ZeroOutput,
+        Flag::Early,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -255,6 +258,7 @@ impl Flag {
             Flag::OverCapacity => "over_capacity",
             Flag::Late => "late",
             Flag::ZeroOutput => "zero_output",
+            Flag::Early => "early",
         }
     }
 
@@ -274,6 +278,8 @@ impl Flag {
             (Flag::Late, true) => "Logged more than 48 hours after the visit",
             (Flag::ZeroOutput, false) => "Tidak ada dokumen yang dihasilkan",
             (Flag::ZeroOutput, true) => "No documents delivered",
+            (Flag::Early, false) => "Dicatat sebelum hari kunjungan",
+            (Flag::Early, true) => "Logged before the day of the visit",
         }
     }
 }
@@ -340,41 +346,136 @@ pub fn flags(
     if input.status.worked() && input.total_output() == 0 {
         out.push(Flag::ZeroOutput);
     }
+    if logged_at.with_timezone(&facts.time_zone).date_naive() < facts.visit_date {
+        out.push(Flag::Early);
+    }
     out
 }
 
 /// The fields of the HTML form, as the browser sends them (all strings, empty when left blank).
 pub type FormFields = std::collections::HashMap<String, String>;
 
-/// Turn a submitted form into a log. Times are `HH:MM` on the visit's day in the region's zone.
+/// The form's own field names, in the order the form shows them.
+pub fn form_field_names() -> Vec<String> {
+    let mut names = vec!["status".to_string(), "check_in".into()];
+    names.extend(["lat_in", "lon_in"].map(String::from));
+    names.extend(SERVICES.iter().map(|s| format!("count_{}", s.0)));
+    names.extend(REASONS.iter().map(|r| format!("away_{}", r.0)));
+    names.extend(["check_out", "lat_out", "lon_out", "notes"].map(String::from));
+    names
+}
+
+/// What the reader typed, to show again beside the errors (unknown fields are dropped).
+pub fn typed_values(form: &FormFields) -> BTreeMap<String, String> {
+    form_field_names()
+        .into_iter()
+        .filter_map(|k| form.get(&k).map(|v| (k, v.clone())))
+        .collect()
+}
+
+/// The label the form shows for a field, in the reader's language.
+pub fn field_label(field: &str, lang: &str) -> String {
+    let en = lang == "en";
+    let pick = |list: &[(&str, &str, &str)], key: &str| {
+        list.iter()
+            .find(|x| x.0 == key)
+            .map(|x| if en { x.2 } else { x.1 }.to_string())
+    };
+    if let Some(k) = field.strip_prefix("count_")
+        && let Some(l) = pick(&SERVICES, k)
+    {
+        return l;
+    }
+    if let Some(k) = field.strip_prefix("away_")
+        && let Some(l) = pick(&REASONS, k)
+    {
+        return l;
+    }
+    match (field, en) {
+        ("status", false) => "Hasil kunjungan",
+        ("status", true) => "Visit outcome",
+        ("check_in", false) => "Jam datang",
+        ("check_in", true) => "Check-in time",
+        ("check_out", false) => "Jam pulang",
+        ("check_out", true) => "Check-out time",
+        ("notes", false) => "Catatan",
+        ("notes", true) => "Notes",
+        (other, _) => other,
+    }
+    .to_string()
+}
+
+/// A time as people write it: `07:40`, `7:40`, `07.40` (the Indonesian way), `7.40`, `07,40`.
+pub fn parse_clock(raw: &str) -> Option<NaiveTime> {
+    let (h, m) = raw.trim().split_once([':', '.', ','])?;
+    let ok = |s: &str, max: usize| {
+        !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !ok(h, 2) || m.len() != 2 || !ok(m, 2) {
+        return None;
+    }
+    NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0)
+}
+
+/// Turn a submitted form into a log. Times are on the visit's day in the region's zone. Every
+/// problem is reported at once, keyed by the form's field name, in the reader's language and
+/// naming the label the reader sees.
 pub fn parse_form(
     form: &FormFields,
     visit_date: NaiveDate,
     tz: chrono_tz::Tz,
+    lang: &str,
 ) -> Result<LogInput, Vec<FieldError>> {
+    let en = lang == "en";
     let mut errors = Vec::new();
     let get = |k: &str| form.get(k).map(|v| v.trim()).unwrap_or("");
-    let status = match Status::parse(get("status")) {
-        Some(s) => Some(s),
-        None => {
-            errors.push(err(
-                "status",
-                "pilih status kunjungan / choose the visit's status",
-            ));
-            None
+    let status = Status::parse(get("status"));
+    if status.is_none() {
+        errors.push(err(
+            "status",
+            if en {
+                "Choose the visit outcome."
+            } else {
+                "Pilih hasil kunjungan."
+            },
+        ));
+    }
+    let mut time = |field: &str| -> Option<NaiveTime> {
+        let raw = get(field);
+        if raw.is_empty() {
+            return None;
         }
+        let t = parse_clock(raw);
+        if t.is_none() {
+            let label = field_label(field, lang);
+            errors.push(err(
+                field,
+                if en {
+                    format!("{label}: write the time as hours and minutes, like 07:40.")
+                } else {
+                    format!("{label}: tulis jam dan menit, misalnya 07.40.")
+                },
+            ));
+        }
+        t
     };
+    let time_in = time("check_in");
     let mut number = |field: String| -> Option<u32> {
-        let raw = get(&field);
+        let raw = get(&field).replace(['.', ' '], "");
         if raw.is_empty() {
             return None;
         }
         match raw.parse::<u32>() {
             Ok(n) if n <= MAX_COUNT => Some(n),
             _ => {
+                let label = field_label(&field, lang);
                 errors.push(err(
-                    field,
-                    format!("bilangan 0..{MAX_COUNT} / a whole number 0..{MAX_COUNT}"),
+                    &field,
+                    if en {
+                        format!("{label}: enter a whole number from 0 to 5,000.")
+                    } else {
+                        format!("{label}: isi bilangan bulat 0 sampai 5.000.")
+                    },
                 ));
                 None
             }
@@ -388,43 +489,72 @@ pub fn parse_form(
         .iter()
         .filter_map(|(k, _, _)| number(format!("away_{k}")).map(|n| (k.to_string(), n)))
         .collect();
-    let mut fix = |time: &str, lat: &str, lon: &str| -> Option<Fix> {
-        let raw = get(time);
-        if raw.is_empty() {
-            return None;
+    let mut time = |field: &str| -> Option<NaiveTime> {
+        let raw = get(field);
+        let t = parse_clock(raw);
+        if !raw.is_empty() && t.is_none() {
+            let label = field_label(field, lang);
+            errors.push(err(
+                field,
+                if en {
+                    format!("{label}: write the time as hours and minutes, like 16:05.")
+                } else {
+                    format!("{label}: tulis jam dan menit, misalnya 16.05.")
+                },
+            ));
         }
-        let Ok(t) = NaiveTime::parse_from_str(raw, "%H:%M") else {
-            errors.push(err(time, "jam HH:MM / time as HH:MM"));
-            return None;
-        };
+        t
+    };
+    let time_out = time("check_out");
+    if let (Some(i), Some(o)) = (time_in, time_out)
+        && o < i
+    {
+        errors.push(err(
+            "check_out",
+            if en {
+                "Check-out time is before check-in time."
+            } else {
+                "Jam pulang lebih awal dari jam datang."
+            },
+        ));
+    }
+    let notes = get("notes").to_string();
+    let n = notes.chars().count();
+    if n > MAX_NOTES_CHARS {
+        errors.push(err(
+            "notes",
+            if en {
+                format!("Notes: at most 2,000 characters (now {n}).")
+            } else {
+                format!("Catatan paling banyak 2.000 karakter (sekarang {n}).")
+            },
+        ));
+    }
+    let (Some(status), true) = (status, errors.is_empty()) else {
+        return Err(errors);
+    };
+    let fix = |t: Option<NaiveTime>, lat: &str, lon: &str| -> Option<Fix> {
         let at = tz
-            .from_local_datetime(&visit_date.and_time(t))
+            .from_local_datetime(&visit_date.and_time(t?))
             .earliest()?
             .fixed_offset();
         let degrees = |k: &str| crate::domain::geo::parse_degrees(get(k)).ok();
-        let (lat, lon) = match (get(lat).is_empty(), get(lon).is_empty()) {
-            (true, true) => (None, None),
-            _ => (degrees(lat), degrees(lon)),
+        let (lat, lon) = match (degrees(lat), degrees(lon)) {
+            (Some(a), Some(o)) if Coordinate::new(a, o).is_ok() => (Some(a), Some(o)),
+            // A position the phone gave badly is left out, not held against the reader.
+            _ => (None, None),
         };
         Some(Fix { at, lat, lon })
     };
-    let check_in = fix("check_in", "lat_in", "lon_in");
-    let check_out = fix("check_out", "lat_out", "lon_out");
-    let notes = get("notes").to_string();
-    let Some(status) = status else {
-        return Err(errors);
-    };
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     let input = LogInput {
         status,
         counts,
         turned_away,
-        check_in,
-        check_out,
+        check_in: fix(time_in, "lat_in", "lon_in"),
+        check_out: fix(time_out, "lat_out", "lon_out"),
         notes,
     };
+    // Everything the form can send was checked above; this is the API's rule set, as a guard.
     input.validate()?;
     Ok(input)
 }
@@ -524,7 +654,9 @@ fn lang_of(lang: &str) -> &'static str {
     if lang == "en" { "en" } else { "id" }
 }
 
-/// The visit form, prefilled with the current log when there is one.
+/// The visit form, filled with `values` (the current log, or what was typed into a rejected
+/// form); `logged_at` when a log exists; `errors` per form field, shown beside each field and
+/// together at the top.
 #[allow(clippy::too_many_arguments)]
 pub fn render_form(
     lang: &str,
@@ -532,7 +664,8 @@ pub fn render_form(
     idem: &str,
     visit: &FormVisit,
     expected: &[Expected],
-    current: Option<(&BTreeMap<String, String>, &str)>,
+    values: Option<&BTreeMap<String, String>>,
+    logged_at: Option<&str>,
     errors: &[FieldError],
 ) -> String {
     let lang = lang_of(lang);
@@ -558,16 +691,29 @@ pub fn render_form(
             label: s.label(lang),
         })
         .collect();
-    let errors: Vec<String> = errors
+    // The first message per field beside it; all of them, in form order, at the top.
+    let order = form_field_names();
+    let mut sorted: Vec<&FieldError> = errors.iter().collect();
+    sorted.sort_by_key(|e| {
+        order
+            .iter()
+            .position(|f| *f == e.field)
+            .unwrap_or(usize::MAX)
+    });
+    let mut errs: BTreeMap<&str, &str> = BTreeMap::new();
+    for e in &sorted {
+        errs.entry(e.field.as_str()).or_insert(e.message.as_str());
+    }
+    let summary: Vec<minijinja::Value> = sorted
         .iter()
-        .map(|e| format!("{}: {}", e.field, e.message))
+        .map(|e| minijinja::context! { field => e.field, message => e.message })
         .collect();
     render(
         "form.html",
         minijinja::context! {
-            lang, action, idem, visit, expected, errors, services, reasons, statuses,
-            current => current.map(|c| c.0),
-            current_logged_at => current.map(|c| c.1),
+            lang, action, idem, visit, expected, services, reasons, statuses, errs, summary,
+            current => values,
+            current_logged_at => logged_at,
         },
     )
 }
@@ -591,9 +737,11 @@ pub fn render_done(
     )
 }
 
-pub fn render_error(lang: &str, title: &str, message: &str) -> String {
+/// An error page; `link` (address, text) gives the reader a way on.
+pub fn render_error(lang: &str, title: &str, message: &str, link: Option<(&str, &str)>) -> String {
+    let link = link.map(|(href, text)| minijinja::context! { href, text });
     render(
         "error.html",
-        minijinja::context! { lang => lang_of(lang), title, message },
+        minijinja::context! { lang => lang_of(lang), title, message, link },
     )
 }

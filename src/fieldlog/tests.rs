@@ -137,7 +137,7 @@ fn the_form_parses_local_times_and_blank_fields() {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let d = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-    let input = parse_form(&form, d, chrono_tz::Asia::Makassar).unwrap();
+    let input = parse_form(&form, d, chrono_tz::Asia::Makassar, "id").unwrap();
     assert_eq!(input.status, Status::Sebagian);
     assert_eq!(input.counts, BTreeMap::from([("ktp_el".into(), 42)]));
     assert_eq!(
@@ -162,12 +162,133 @@ fn a_bad_form_names_its_fields() {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let d = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-    let fields: Vec<String> = parse_form(&form, d, chrono_tz::Asia::Jakarta)
+    let fields: Vec<String> = parse_form(&form, d, chrono_tz::Asia::Jakarta, "id")
         .unwrap_err()
         .into_iter()
         .map(|e| e.field)
         .collect();
-    assert_eq!(fields, ["status", "count_ktp_el", "check_in"]);
+    assert_eq!(fields, ["status", "check_in", "count_ktp_el"]);
+}
+
+fn form(pairs: &[(&str, &str)]) -> FormFields {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn times_are_read_as_people_write_them() {
+    for (typed, expected) in [
+        ("07.40", "07:40"),
+        ("7.40", "07:40"),
+        ("7:40", "07:40"),
+        ("07:40", "07:40"),
+        ("16,05", "16:05"),
+    ] {
+        assert_eq!(
+            parse_clock(typed).map(|t| t.format("%H:%M").to_string()),
+            Some(expected.to_string()),
+            "{typed}"
+        );
+    }
+    for bad in ["7", "7.4", "24.00", "07.60", "jam 7", "07:40:00", ""] {
+        assert_eq!(parse_clock(bad), None, "{bad}");
+    }
+    let d = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let input = parse_form(
+        &form(&[
+            ("status", "selesai"),
+            ("check_in", "7.40"),
+            ("check_out", "12.05"),
+        ]),
+        d,
+        chrono_tz::Asia::Jakarta,
+        "id",
+    )
+    .unwrap();
+    assert_eq!(
+        input.check_in.unwrap().at.to_rfc3339(),
+        "2026-12-01T07:40:00+07:00"
+    );
+    assert_eq!(
+        input.check_out.unwrap().at.to_rfc3339(),
+        "2026-12-01T12:05:00+07:00"
+    );
+}
+
+/// Every problem at once, each keyed by its field, in the reader's language only, naming the
+/// label the reader sees (not a field code, not the other language).
+#[test]
+fn a_rejected_form_says_every_problem_in_the_readers_words() {
+    let d = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let typed = form(&[
+        ("count_kia", "5001"),
+        ("check_in", "08.30"),
+        ("check_out", "07.15"),
+        ("notes", &"x".repeat(2001)),
+    ]);
+    let id = parse_form(&typed, d, chrono_tz::Asia::Jakarta, "id").unwrap_err();
+    let got: Vec<(&str, &str)> = id
+        .iter()
+        .map(|e| (e.field.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("status", "Pilih hasil kunjungan."),
+            (
+                "count_kia",
+                "KIA terbit: isi bilangan bulat 0 sampai 5.000."
+            ),
+            ("check_out", "Jam pulang lebih awal dari jam datang."),
+            (
+                "notes",
+                "Catatan paling banyak 2.000 karakter (sekarang 2001)."
+            ),
+        ]
+    );
+    let en = parse_form(&typed, d, chrono_tz::Asia::Jakarta, "en").unwrap_err();
+    assert_eq!(en[2].message, "Check-out time is before check-in time.");
+    assert!(en.iter().all(|e| !e.message.contains("jam")), "{en:?}");
+
+    // The page comes back with what was typed, each bad field marked, its message beside it.
+    let visit = FormVisit {
+        site_name: "SMAN 1 Jember".into(),
+        site_kind: "SMA".into(),
+        address: "Jl. Kartini, Kec. Kaliwates".into(),
+        date: "Selasa, 1 Desember 2026".into(),
+        start: "07:30".into(),
+        end: "11:30".into(),
+        team_name: "Tim 1".into(),
+        osm_url: "https://www.openstreetmap.org/?mlat=-8.17&mlon=113.7".into(),
+    };
+    let values = typed_values(&typed);
+    let page = render_form("id", "/v/x", "k", &visit, &[], Some(&values), None, &id);
+    assert!(page.contains(r#"value="08.30""#) && page.contains(r#"value="07.15""#));
+    assert!(page.contains(r#"value="5001""#));
+    assert!(page.contains(
+        r#"id="check_out" name="check_out" value="07.15" placeholder="mis. 12.15" inputmode="decimal" maxlength="5" autocomplete="off" aria-invalid="true" aria-describedby="err_check_out""#
+    ), "{page}");
+    assert!(page.contains(
+        r#"<p class="fe" id="err_check_out">Jam pulang lebih awal dari jam datang.</p>"#
+    ));
+    assert!(page.contains(r##"<a href="#count_kia">KIA terbit: isi bilangan"##));
+    assert!(!page.contains(r#"id="check_in" name="check_in" value="08.30" placeholder="mis. 07.40" inputmode="decimal" maxlength="5" autocomplete="off" aria-invalid"#));
+}
+
+#[test]
+fn a_log_written_before_the_visits_day_is_flagged() {
+    let f = facts();
+    // The visit is on 1 December (WIB); logged at 23:30 WIB the evening before.
+    assert_eq!(
+        flags(&log(10), &f, &RULES, logged("2026-11-30T23:30:00+07:00")),
+        vec![Flag::Early]
+    );
+    assert_eq!(
+        flags(&log(10), &f, &RULES, logged("2026-12-01T00:10:00+07:00")),
+        vec![]
+    );
 }
 
 #[test]
@@ -182,12 +303,12 @@ fn the_form_renders_in_both_languages_and_escapes() {
         team_name: "Tim 1".into(),
         osm_url: "https://www.openstreetmap.org/?mlat=-8.17&mlon=113.7".into(),
     };
-    let id = render_form("id", "/v/x", "k1", &visit, &[], None, &[]);
+    let id = render_form("id", "/v/x", "k1", &visit, &[], None, None, &[]);
     assert!(id.contains("Simpan laporan"), "{id}");
     assert!(id.contains("SMAN 1 &lt;Jember&gt;"));
     assert!(id.contains(r#"name="idem""#) && id.contains("k1"));
     assert!(!id.contains("<script src"));
-    let en = render_form("en", "/v/x", "k1", &visit, &[], None, &[]);
+    let en = render_form("en", "/v/x", "k1", &visit, &[], None, None, &[]);
     assert!(en.contains("Save report"), "{en}");
     let values = BTreeMap::from([("count_ktp_el".to_string(), "42".to_string())]);
     let edit = render_form(
@@ -196,7 +317,8 @@ fn the_form_renders_in_both_languages_and_escapes() {
         "k2",
         &visit,
         &[],
-        Some((&values, "1 Des 12:00")),
+        Some(&values),
+        Some("1 Des 12:00"),
         &[],
     );
     assert!(edit.contains(r#"value="42""#), "{edit}");

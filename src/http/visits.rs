@@ -300,7 +300,7 @@ fn lang_q(q: &Query) -> &'static str {
     }
 }
 
-fn link_error_page(lang: &str, e: LinkError) -> Response {
+fn link_error_page(lang: &str, e: LinkError, tz: chrono_tz::Tz) -> Response {
     let en = lang == "en";
     match e {
         LinkError::Invalid => html(
@@ -317,24 +317,47 @@ fn link_error_page(lang: &str, e: LinkError) -> Response {
                 } else {
                     "Tautan ini tidak berlaku. Gunakan tautan di email jadwal terbaru."
                 },
+                None,
             ),
         ),
-        LinkError::Expired(_) => html(
-            StatusCode::GONE,
-            fieldlog::render_error(
-                lang,
-                if en {
-                    "Link expired"
-                } else {
-                    "Tautan kedaluwarsa"
-                },
-                if en {
-                    "Reports through this link were accepted until a week after the visit. Ask your coordinator to record it."
-                } else {
-                    "Laporan lewat tautan ini diterima sampai seminggu setelah kunjungan. Minta koordinator untuk mencatatnya."
-                },
-            ),
-        ),
+        LinkError::Expired(claims) => {
+            let until = chrono::DateTime::from_timestamp(claims.expires, 0)
+                .map(|t| {
+                    let local = t.with_timezone(&tz);
+                    let l = if en {
+                        crate::email::Lang::En
+                    } else {
+                        crate::email::Lang::Id
+                    };
+                    format!(
+                        "{} {}",
+                        crate::email::long_date(l, local.date_naive()),
+                        local.format("%H.%M WIB")
+                    )
+                })
+                .unwrap_or_default();
+            html(
+                StatusCode::GONE,
+                fieldlog::render_error(
+                    lang,
+                    if en {
+                        "Link expired"
+                    } else {
+                        "Tautan kedaluwarsa"
+                    },
+                    &if en {
+                        format!(
+                            "Reports through this link were accepted until {until}. Ask your coordinator to record it."
+                        )
+                    } else {
+                        format!(
+                            "Laporan lewat tautan ini diterima sampai {until}. Minta koordinator untuk mencatatnya."
+                        )
+                    },
+                    None,
+                ),
+            )
+        }
     }
 }
 
@@ -349,11 +372,15 @@ async fn link_visit(
         s.clock.now().timestamp(),
     ) {
         Ok(c) => c,
-        Err(e) => return Ok(Err(link_error_page(lang, e))),
+        Err(e) => return Ok(Err(link_error_page(lang, e, chrono_tz::Asia::Jakarta))),
     };
     match store::find_visit(&s.db, claims.stop_id).await? {
         Some(v) if v.team.id == claims.team_id => Ok(Ok(v)),
-        _ => Ok(Err(link_error_page(lang, LinkError::Invalid))),
+        _ => Ok(Err(link_error_page(
+            lang,
+            LinkError::Invalid,
+            chrono_tz::Asia::Jakarta,
+        ))),
     }
 }
 
@@ -365,11 +392,11 @@ fn form_visit(v: &VisitRecord, lang: &str) -> fieldlog::FormVisit {
     };
     fieldlog::FormVisit {
         site_name: v.site.name.clone(),
-        site_kind: v.site.kind.clone(),
+        site_kind: crate::email::kind_label(l, &v.site.kind),
         address: v.site.address.clone(),
         date: crate::email::long_date(l, v.stop.day),
-        start: v.stop.start.clone(),
-        end: v.stop.end.clone(),
+        start: crate::email::hhmm(&v.stop.start),
+        end: crate::email::hhmm(&v.stop.end),
         team_name: v.team.name.clone(),
         osm_url: format!(
             "https://www.openstreetmap.org/?mlat={:.6}&mlon={:.6}#map=17/{:.6}/{:.6}",
@@ -400,6 +427,9 @@ fn form_url(token: &str, lang: &str) -> String {
     format!("/v/{token}{}", if lang == "en" { "?lang=en" } else { "" })
 }
 
+/// The form page: filled with `typed` (a rejected submission, as the reader typed it) or else
+/// with the visit's current log.
+#[allow(clippy::too_many_arguments)]
 async fn form_page(
     s: &AppState,
     v: &VisitRecord,
@@ -407,16 +437,19 @@ async fn form_page(
     token: &str,
     lang: &str,
     status: StatusCode,
+    typed: Option<BTreeMap<String, String>>,
     errors: &[FieldError],
 ) -> Result<Response, ApiError> {
     let current = store::current_log(&s.db, v).await?;
-    let values = current
-        .as_ref()
-        .map(|l| fieldlog::form_values(&store::log_input(l), tz));
+    let values = typed.or_else(|| {
+        current
+            .as_ref()
+            .map(|l| fieldlog::form_values(&store::log_input(l), tz))
+    });
     let logged_at = current.as_ref().map(|l| {
         l.logged_at
             .with_timezone(&tz)
-            .format("%d-%m-%Y %H:%M")
+            .format("%d-%m-%Y %H.%M")
             .to_string()
     });
     let page = fieldlog::render_form(
@@ -425,7 +458,8 @@ async fn form_page(
         &crate::auth::random_key(),
         &form_visit(v, lang),
         &expected(v, lang),
-        values.as_ref().zip(logged_at.as_deref()),
+        values.as_ref(),
+        logged_at.as_deref(),
         errors,
     );
     Ok(html(status, page))
@@ -439,7 +473,7 @@ pub async fn form(s: AppState, token: String, q: Query) -> Result<Response, ApiE
         Err(page) => return Ok(page),
     };
     let tz = facts(&s, &v).await?.time_zone;
-    form_page(&s, &v, tz, &token, lang, StatusCode::OK, &[]).await
+    form_page(&s, &v, tz, &token, lang, StatusCode::OK, None, &[]).await
 }
 
 /// POST /v/{token} — save the form as a new revision of the visit's log.
@@ -455,9 +489,11 @@ pub async fn submit(
         Err(page) => return Ok(page),
     };
     let facts = facts(&s, &v).await?;
-    let input = match fieldlog::parse_form(&form, v.stop.day, facts.time_zone) {
+    let input = match fieldlog::parse_form(&form, v.stop.day, facts.time_zone, lang) {
         Ok(i) => i,
         Err(errors) => {
+            // Back with everything as it was typed (not the stored log: saving that again
+            // would make the old values a new revision).
             return form_page(
                 &s,
                 &v,
@@ -465,6 +501,7 @@ pub async fn submit(
                 &token,
                 lang,
                 StatusCode::UNPROCESSABLE_ENTITY,
+                Some(fieldlog::typed_values(&form)),
                 &errors,
             )
             .await;
@@ -500,10 +537,18 @@ pub async fn submit(
                     lang,
                     if en { "Already sent" } else { "Sudah terkirim" },
                     if en {
-                        "This form was already sent with other values. Open the link again to edit the report."
+                        "This form was already sent with other values. Open the form again to change the report."
                     } else {
-                        "Formulir ini sudah terkirim dengan isian lain. Buka tautan lagi untuk mengubah laporan."
+                        "Formulir ini sudah terkirim dengan isian lain. Buka formulirnya lagi untuk mengubah laporan."
                     },
+                    Some((
+                        back.as_str(),
+                        if en {
+                            "Open the form again"
+                        } else {
+                            "Buka formulir lagi"
+                        },
+                    )),
                 ),
             ));
         }

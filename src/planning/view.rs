@@ -113,6 +113,8 @@ pub struct StopView {
     pub name: String,
     pub kind: String,
     pub address: String,
+    /// The kecamatan the site is in (its name), when known.
+    pub kecamatan: Option<String>,
     pub lat: f64,
     pub lon: f64,
     /// The site's contact person, for the team's email.
@@ -397,6 +399,9 @@ pub async fn view(db: &DatabaseConnection, id: i64) -> Result<Option<PlanView>, 
                 name: site.map(|x| x.name.clone()).unwrap_or_default(),
                 kind: site.map(|x| x.kind.clone()).unwrap_or_default(),
                 address: site.map(|x| x.address.clone()).unwrap_or_default(),
+                kecamatan: site
+                    .and_then(|x| crate::store::plans::kecamatan_code(&x.region_code))
+                    .and_then(|c| stored.kecamatan.get(&c).cloned()),
                 lat: site.map(|x| x.lat).unwrap_or_default(),
                 lon: site.map(|x| x.lon).unwrap_or_default(),
                 contact_name: site.and_then(|x| x.contact_name.clone()),

@@ -18,17 +18,7 @@ pub enum Language {
 
 /// `84`, `1.250` (id) / `1,250` (en).
 fn int(n: f64, lang: Language) -> String {
-    let n = n.round() as i64;
-    let digits = n.abs().to_string();
-    let sep = if lang == Language::Id { '.' } else { ',' };
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(sep);
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
+    crate::domain::words::thousands(n.round() as i64, lang == Language::En)
 }
 
 /// One decimal, with a decimal comma in Indonesian: `0,6` / `0.6`; whole numbers without `,0`.

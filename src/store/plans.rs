@@ -112,6 +112,8 @@ pub struct StoredPlan {
     pub stops: Vec<plan_stops::Model>,
     pub sites: HashMap<i64, sites::Model>,
     pub teams: HashMap<i64, teams::Model>,
+    /// Names of the kecamatan the sites are in (by kecamatan code), for addresses.
+    pub kecamatan: HashMap<String, String>,
 }
 
 pub async fn load(db: &DatabaseConnection, id: i64) -> Result<Option<StoredPlan>, StoreError> {
@@ -133,12 +135,26 @@ pub async fn load(db: &DatabaseConnection, id: i64) -> Result<Option<StoredPlan>
         .into_iter()
         .map(|t| (t.id, t))
         .collect();
+    let mut codes: Vec<String> = site_map
+        .values()
+        .filter_map(|s| kecamatan_code(&s.region_code))
+        .collect();
+    codes.sort();
+    codes.dedup();
+    let kecamatan = super::queries::region_names(db, &codes).await?;
     Ok(Some(StoredPlan {
         plan,
         stops,
         sites: site_map,
         teams: team_map,
+        kecamatan,
     }))
+}
+
+/// The kecamatan part of a region code (`35.09.24` of `35.09.24.2003`).
+pub fn kecamatan_code(region: &str) -> Option<String> {
+    let parts: Vec<&str> = region.split('.').collect();
+    (parts.len() >= 3).then(|| parts[..3].join("."))
 }
 
 /// Teams based in a kabupaten/kota.

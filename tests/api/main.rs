@@ -4,6 +4,7 @@ mod helpers;
 
 mod access;
 mod api;
+mod browser;
 mod demo;
 mod fieldlogs;
 mod imports;
