@@ -388,8 +388,13 @@ fn to_bring(lang: Lang, v: &Visit, kits: i32, prints_cards: bool) -> Vec<String>
 
 /// The address with its kecamatan ("JL. JAMBU NO. 17, Kec. Kaliwates"), unless it names it.
 pub fn full_address(lang: Lang, v: &Visit) -> String {
-    let address = v.address.trim().trim_end_matches(',');
-    match &v.kecamatan {
+    address_with_kecamatan(lang, &v.address, v.kecamatan.as_deref())
+}
+
+/// `address, Kec. X` (`address, X district`), unless the address already names X.
+pub fn address_with_kecamatan(lang: Lang, address: &str, kecamatan: Option<&str>) -> String {
+    let address = address.trim().trim_end_matches(',');
+    match kecamatan {
         Some(k) if !address.to_lowercase().contains(&k.to_lowercase()) => {
             let k = match lang {
                 Lang::Id => format!("Kec. {k}"),

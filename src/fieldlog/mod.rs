@@ -718,21 +718,57 @@ pub fn render_form(
     )
 }
 
+/// The page after a save: what was saved, line by line, so the reader can check it.
+#[allow(clippy::too_many_arguments)]
 pub fn render_done(
     lang: &str,
     visit: &FormVisit,
     revision: i32,
-    status: Status,
+    input: &LogInput,
+    tz: chrono_tz::Tz,
     flags: &[Flag],
     back_url: &str,
 ) -> String {
     let lang = lang_of(lang);
+    let en = lang == "en";
     let flags: Vec<&str> = flags.iter().map(|f| f.label(lang)).collect();
+    let mut saved: Vec<(String, String)> = Vec::new();
+    let time = |f: &Option<Fix>| {
+        f.as_ref().map(|f| {
+            let t = f.at.with_timezone(&tz);
+            if en {
+                t.format("%H:%M").to_string()
+            } else {
+                t.format("%H.%M").to_string()
+            }
+        })
+    };
+    if let Some(t) = time(&input.check_in) {
+        saved.push((field_label("check_in", lang), t));
+    }
+    if let Some(t) = time(&input.check_out) {
+        saved.push((field_label("check_out", lang), t));
+    }
+    for (key, n) in &input.counts {
+        saved.push((field_label(&format!("count_{key}"), lang), n.to_string()));
+    }
+    for (key, n) in &input.turned_away {
+        let label = field_label(&format!("away_{key}"), lang);
+        let label = if en {
+            format!("Turned away: {label}")
+        } else {
+            format!("Tidak terlayani: {label}")
+        };
+        saved.push((label, n.to_string()));
+    }
+    if !input.notes.is_empty() {
+        saved.push((field_label("notes", lang), input.notes.clone()));
+    }
     render(
         "done.html",
         minijinja::context! {
-            lang, visit, revision, back_url, flags,
-            status_label => status.label(lang),
+            lang, visit, revision, back_url, flags, saved,
+            status_label => input.status.label(lang),
         },
     )
 }

@@ -322,6 +322,21 @@ fn the_form_renders_in_both_languages_and_escapes() {
         &[],
     );
     assert!(edit.contains(r#"value="42""#), "{edit}");
-    let done = render_done("id", &visit, 2, Status::Selesai, &[Flag::Late], "/v/x");
-    assert!(done.contains("Laporan tersimpan") && done.contains('2'));
+    let done = render_done(
+        "id",
+        &visit,
+        2,
+        &log(42),
+        chrono_tz::Asia::Jakarta,
+        &[Flag::Late],
+        "/v/x",
+    );
+    assert!(done.contains("Laporan tersimpan") && done.contains("Revisi ke-2"));
+    // What was saved is repeated, as the form labels it.
+    assert!(
+        done.contains("<dt>Perekaman KTP-el</dt><dd>42</dd>"),
+        "{done}"
+    );
+    assert!(done.contains("<dt>Jam datang</dt><dd>07.30</dd>"), "{done}");
+    assert!(done.contains("<dt>Jam pulang</dt><dd>11.30</dd>"), "{done}");
 }

@@ -384,7 +384,8 @@ async fn link_visit(
     }
 }
 
-fn form_visit(v: &VisitRecord, lang: &str) -> fieldlog::FormVisit {
+/// The visit as the form shows it; `kecamatan` is the name of the site's kecamatan.
+fn form_visit(v: &VisitRecord, lang: &str, kecamatan: Option<&str>) -> fieldlog::FormVisit {
     let l = if lang == "en" {
         crate::email::Lang::En
     } else {
@@ -393,7 +394,7 @@ fn form_visit(v: &VisitRecord, lang: &str) -> fieldlog::FormVisit {
     fieldlog::FormVisit {
         site_name: v.site.name.clone(),
         site_kind: crate::email::kind_label(l, &v.site.kind),
-        address: v.site.address.clone(),
+        address: crate::email::address_with_kecamatan(l, &v.site.address, kecamatan),
         date: crate::email::long_date(l, v.stop.day),
         start: crate::email::hhmm(&v.stop.start),
         end: crate::email::hhmm(&v.stop.end),
@@ -427,6 +428,18 @@ fn form_url(token: &str, lang: &str) -> String {
     format!("/v/{token}{}", if lang == "en" { "?lang=en" } else { "" })
 }
 
+/// The name of the kecamatan the visit's site is in.
+async fn kecamatan_of(s: &AppState, v: &VisitRecord) -> Result<Option<String>, ApiError> {
+    let Some(code) = crate::store::plans::kecamatan_code(&v.site.region_code) else {
+        return Ok(None);
+    };
+    Ok(
+        crate::store::queries::region_names(&s.db, std::slice::from_ref(&code))
+            .await?
+            .remove(&code),
+    )
+}
+
 /// The form page: filled with `typed` (a rejected submission, as the reader typed it) or else
 /// with the visit's current log.
 #[allow(clippy::too_many_arguments)]
@@ -456,7 +469,7 @@ async fn form_page(
         lang,
         &form_url(token, lang),
         &crate::auth::random_key(),
-        &form_visit(v, lang),
+        &form_visit(v, lang, kecamatan_of(s, v).await?.as_deref()),
         &expected(v, lang),
         values.as_ref(),
         logged_at.as_deref(),
@@ -561,9 +574,11 @@ pub async fn submit(
         StatusCode::OK,
         fieldlog::render_done(
             lang,
-            &form_visit(&v, lang),
+            &form_visit(&v, lang, kecamatan_of(&s, &v).await?.as_deref()),
             log.revision,
-            input.status,
+            // What the stored revision holds (a replayed submission shows the first one's).
+            &store::log_input(&log),
+            facts.time_zone,
             &flags,
             &back,
         ),

@@ -1,7 +1,8 @@
 //! The per-visit form and the schedule email on a phone, in a real browser: headless Chromium
 //! through its WebDriver (Debian's `chromium` and `chromium-driver`; `.ci/run` installs them).
 //! At 360 and 390 CSS px nothing may be wider than the screen, a typed count must be wholly
-//! visible, and every link and button must be a thumb's size. Screenshots go to
+//! visible, and every link and button must be a thumb's size; a rejected form keeps what was
+//! typed and the saved page repeats it. Screenshots go to
 //! `target/screenshots/`. Without a browser the test fails: it is never skipped.
 
 use std::path::PathBuf;
@@ -170,12 +171,9 @@ pub async fn the_form_and_the_email_fit_a_phone() {
             .await
             .unwrap();
         for (id, value) in [("check_in", "08.30"), ("check_out", "07.15")] {
-            c.find(Locator::Id(id))
-                .await
-                .unwrap()
-                .send_keys(value)
-                .await
-                .unwrap();
+            let input = c.find(Locator::Id(id)).await.unwrap();
+            input.clear().await.unwrap();
+            input.send_keys(value).await.unwrap();
         }
         c.find(Locator::Css("button[type=submit]"))
             .await
@@ -208,6 +206,31 @@ pub async fn the_form_and_the_email_fit_a_phone() {
         );
         check_page(&c, "form-rejected", width).await;
 
+        // Corrected and saved: the page repeats what was saved.
+        let out = c.find(Locator::Id("check_out")).await.unwrap();
+        out.clear().await.unwrap();
+        out.send_keys("11.15").await.unwrap();
+        c.find(Locator::Css("button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.wait()
+            .for_element(Locator::Css("dl.saved"))
+            .await
+            .expect("the saved page lists what was saved");
+        let saved = c
+            .execute(
+                "return document.querySelector('dl.saved').textContent;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let saved = saved.as_str().unwrap();
+        assert!(saved.contains("1234") && saved.contains("11.15"), "{saved}");
+        check_page(&c, "saved", width).await;
+
         c.goto(&format!("file://{}", email_path.display()))
             .await
             .unwrap();
@@ -215,7 +238,7 @@ pub async fn the_form_and_the_email_fit_a_phone() {
         c.close().await.unwrap();
     }
     let _ = std::fs::remove_file(&email_path);
-    // Nothing was saved by the rejected submissions.
+    // The world's log, then one revision per width; nothing of the rejected submissions.
     let (status, _, body) = send(
         &app,
         "GET",
@@ -226,11 +249,13 @@ pub async fn the_form_and_the_email_fit_a_phone() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        parse(&body)["items"].as_array().map(Vec::len),
-        Some(1),
-        "{body}"
-    );
+    let kia: Vec<i64> = parse(&body)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["counts"]["kia"].as_i64().unwrap_or(0))
+        .collect();
+    assert_eq!(kia, [0, 1234, 1234], "{body}");
     app.teardown().await;
 }
 
