@@ -134,6 +134,29 @@ async fn check_page(c: &Client, what: &str, width: u32) {
     std::fs::write(screenshot_dir().join(format!("{what}-{width}.png")), png).unwrap();
 }
 
+/// Replace the values of fields (by id) with what a thumb would type.
+async fn type_into(c: &Client, fields: &[(&str, &str)]) {
+    for (id, value) in fields {
+        let input = c.find(Locator::Id(id)).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(value).await.unwrap();
+    }
+}
+
+/// Tap "Simpan laporan" and wait for the next page (an element it must have).
+async fn submit_and_wait_for(c: &Client, css: &str) {
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("after submitting, no {css}: {e}"));
+}
+
 pub async fn the_form_and_the_email_fit_a_phone() {
     let app = spawn_app(Backend::Sqlite).await;
     let w = world(&app).await;
@@ -151,15 +174,15 @@ pub async fn the_form_and_the_email_fit_a_phone() {
         c.goto(&form_url).await.unwrap();
         check_page(&c, "form", width).await;
         // Typed counts are wholly visible.
-        for (id, value) in [
-            ("count_ktp_el", "38"),
-            ("count_kia", "1234"),
-            ("away_lainnya", "5000"),
-        ] {
-            let input = c.find(Locator::Id(id)).await.unwrap();
-            input.clear().await.unwrap();
-            input.send_keys(value).await.unwrap();
-        }
+        type_into(
+            &c,
+            &[
+                ("count_ktp_el", "38"),
+                ("count_kia", "1234"),
+                ("away_lainnya", "5000"),
+            ],
+        )
+        .await;
         let cut = c.execute(CUT_COUNTS, vec![]).await.unwrap();
         assert_eq!(cut, json!([]), "counts cut at {width} px");
 
@@ -170,21 +193,8 @@ pub async fn the_form_and_the_email_fit_a_phone() {
             .click()
             .await
             .unwrap();
-        for (id, value) in [("check_in", "08.30"), ("check_out", "07.15")] {
-            let input = c.find(Locator::Id(id)).await.unwrap();
-            input.clear().await.unwrap();
-            input.send_keys(value).await.unwrap();
-        }
-        c.find(Locator::Css("button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        c.wait()
-            .for_element(Locator::Css("#errors"))
-            .await
-            .expect("the rejected form comes back with its errors");
+        type_into(&c, &[("check_in", "08.30"), ("check_out", "07.15")]).await;
+        submit_and_wait_for(&c, "#errors").await;
         let state: Value = c
             .execute(
                 r#"return {
@@ -207,19 +217,8 @@ pub async fn the_form_and_the_email_fit_a_phone() {
         check_page(&c, "form-rejected", width).await;
 
         // Corrected and saved: the page repeats what was saved.
-        let out = c.find(Locator::Id("check_out")).await.unwrap();
-        out.clear().await.unwrap();
-        out.send_keys("11.15").await.unwrap();
-        c.find(Locator::Css("button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        c.wait()
-            .for_element(Locator::Css("dl.saved"))
-            .await
-            .expect("the saved page lists what was saved");
+        type_into(&c, &[("check_out", "11.15")]).await;
+        submit_and_wait_for(&c, "dl.saved").await;
         let saved = c
             .execute(
                 "return document.querySelector('dl.saved').textContent;",
