@@ -417,6 +417,29 @@ pub fn parse_clock(raw: &str) -> Option<NaiveTime> {
     NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0)
 }
 
+/// A typed time (`None` when left blank), or the problem in the reader's words.
+fn read_time(
+    raw: &str,
+    field: &str,
+    lang: &str,
+    (example_id, example_en): (&str, &str),
+) -> Result<Option<NaiveTime>, FieldError> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    parse_clock(raw).map(Some).ok_or_else(|| {
+        let label = field_label(field, lang);
+        err(
+            field,
+            if lang == "en" {
+                format!("{label}: write the time as hours and minutes, like {example_en}.")
+            } else {
+                format!("{label}: tulis jam dan menit, misalnya {example_id}.")
+            },
+        )
+    })
+}
+
 /// Turn a submitted form into a log. Times are on the visit's day in the region's zone. Every
 /// problem is reported at once, keyed by the form's field name, in the reader's language and
 /// naming the label the reader sees.
@@ -440,26 +463,11 @@ pub fn parse_form(
             },
         ));
     }
-    let mut time = |field: &str| -> Option<NaiveTime> {
-        let raw = get(field);
-        if raw.is_empty() {
-            return None;
-        }
-        let t = parse_clock(raw);
-        if t.is_none() {
-            let label = field_label(field, lang);
-            errors.push(err(
-                field,
-                if en {
-                    format!("{label}: write the time as hours and minutes, like 07:40.")
-                } else {
-                    format!("{label}: tulis jam dan menit, misalnya 07.40.")
-                },
-            ));
-        }
-        t
-    };
-    let time_in = time("check_in");
+    let time_in =
+        read_time(get("check_in"), "check_in", lang, ("07.40", "07:40")).unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        });
     let mut number = |field: String| -> Option<u32> {
         let raw = get(&field).replace(['.', ' '], "");
         if raw.is_empty() {
@@ -489,23 +497,11 @@ pub fn parse_form(
         .iter()
         .filter_map(|(k, _, _)| number(format!("away_{k}")).map(|n| (k.to_string(), n)))
         .collect();
-    let mut time = |field: &str| -> Option<NaiveTime> {
-        let raw = get(field);
-        let t = parse_clock(raw);
-        if !raw.is_empty() && t.is_none() {
-            let label = field_label(field, lang);
-            errors.push(err(
-                field,
-                if en {
-                    format!("{label}: write the time as hours and minutes, like 16:05.")
-                } else {
-                    format!("{label}: tulis jam dan menit, misalnya 16.05.")
-                },
-            ));
-        }
-        t
-    };
-    let time_out = time("check_out");
+    let time_out = read_time(get("check_out"), "check_out", lang, ("16.05", "16:05"))
+        .unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        });
     if let (Some(i), Some(o)) = (time_in, time_out)
         && o < i
     {
