@@ -243,6 +243,14 @@ pub fn haversine_km(lat_a: f64, lon_a: f64, lat_b: f64, lon_b: f64) -> f64 {
     2.0 * EARTH_RADIUS_KM * h.sqrt().asin()
 }
 
+/// Each site's priority in thousandths, the solver's integer prize.
+fn prizes_of(inst: &Instance) -> Vec<i64> {
+    inst.sites
+        .iter()
+        .map(|s| (s.priority * 1000.0).round() as i64)
+        .collect()
+}
+
 /// Python's `round()` (half to even) on a non-negative float.
 fn round_half_even(x: f64) -> u32 {
     let r = x.round();
@@ -381,11 +389,7 @@ impl Problem {
                 inst.sites[i].id
             )));
         }
-        let prize: Vec<i64> = inst
-            .sites
-            .iter()
-            .map(|s| (s.priority * 1000.0).round() as i64)
-            .collect();
+        let prize = prizes_of(inst);
         let n_sites = inst.sites.len();
         let n_routes = routes.len();
         let route_of = |r: &Option<TeamDayRef>,
@@ -514,6 +518,17 @@ impl Problem {
         })
     }
 
+    /// The same problem with the prizes of `inst`, which must be the instance this problem was
+    /// built from with only its priorities changed: re-weighing a week costs a copy, not another
+    /// travel matrix.
+    pub fn with_prizes_of(&self, inst: &Instance) -> Problem {
+        debug_assert_eq!(inst.sites.len(), self.prize.len());
+        Problem {
+            prize: prizes_of(inst),
+            ..self.clone()
+        }
+    }
+
     /// Service seconds of `site` when `route`'s team serves it.
     #[inline]
     pub fn service(&self, site: usize, route: usize) -> u32 {
@@ -553,6 +568,12 @@ impl Problem {
     #[inline]
     pub fn t(&self, a: usize, b: usize) -> u32 {
         self.matrix[a * self.n_nodes + b]
+    }
+
+    /// Travel seconds from `site` to every site, in site order.
+    pub fn site_row(&self, site: usize) -> &[u32] {
+        let from = self.site_node(site) * self.n_nodes;
+        &self.matrix[from + self.n_teams..from + self.n_nodes]
     }
 
     /// Start-time windows of `site` on `route`; empty when the pair is not eligible.

@@ -21,7 +21,8 @@ pub struct Options {
     /// Search threads. Each runs its own trajectory for an epoch of ticks; they exchange their
     /// best at the barrier between epochs, so the plan depends on the seed, not on scheduling.
     pub workers: usize,
-    /// Ticks per epoch; default a quarter of a second's worth.
+    /// Ticks per epoch; default a quarter of a second's worth, or a tenth of the budget when that
+    /// is less (see [`solve`]).
     pub epoch_ticks: Option<u64>,
 }
 
@@ -743,19 +744,20 @@ fn construct(p: &Problem, mut sol: Sol, ticks: &mut u64) -> Sol {
 /// k nearest sites of every site (by travel), for related removal and candidate lists.
 fn neighbours(p: &Problem, k: usize) -> Vec<Vec<usize>> {
     let n = p.n_sites();
+    // One buffer and the matrix row as a slice: this runs n² times per search.
+    let mut others: Vec<(u32, usize)> = Vec::with_capacity(n);
     (0..n)
         .map(|i| {
-            let mut others: Vec<(u32, usize)> = (0..n)
-                .filter(|&j| j != i)
-                .map(|j| (p.t(p.site_node(i), p.site_node(j)), j))
-                .collect();
+            others.clear();
+            others.extend(p.site_row(i).iter().copied().zip(0..n));
+            others.swap_remove(i);
             let k = k.min(others.len());
             if k < others.len() {
                 others.select_nth_unstable(k);
                 others.truncate(k);
             }
             others.sort_unstable();
-            others.into_iter().map(|(_, j)| j).collect()
+            others.iter().map(|&(_, j)| j).collect()
         })
         .collect()
 }
@@ -941,7 +943,14 @@ pub fn solve(p: &Problem, options: &Options) -> Outcome {
     let budget = options
         .max_ticks
         .unwrap_or((options.time_limit.as_secs_f64() * TICKS_PER_SECOND as f64) as u64);
-    let epoch = options.epoch_ticks.unwrap_or(TICKS_PER_SECOND / 4).max(1);
+    // The clock is only read between epochs, so an epoch is at most a tenth of the budget: on a
+    // machine slower than the tick rate assumes (an unoptimised build, a loaded host) a short time
+    // limit is still kept to within a tenth, instead of running a whole quarter-second epoch of
+    // work that takes seconds there.
+    let epoch = options
+        .epoch_ticks
+        .unwrap_or((TICKS_PER_SECOND / 4).min(budget / 10))
+        .max(1);
     let workers = options.workers.max(1);
     let mut ticks = 0u64;
     let (fixed, conflicts) = place_fixed(p, &mut ticks);

@@ -83,7 +83,10 @@ fn weigh(instance: &mut Instance, visits: &[VisitSpec], weights: &BTreeMap<Strin
     }
 }
 
+/// One search with `weights`. `base` is the problem of `instance` (weights aside): only the
+/// prizes differ between runs, so its travel matrix and windows are reused.
 fn run(
+    base: &Problem,
     instance: &Instance,
     visits: &[VisitSpec],
     weights: &BTreeMap<String, f64>,
@@ -92,7 +95,7 @@ fn run(
 ) -> Result<Run, ProblemError> {
     let mut weighted = instance.clone();
     weigh(&mut weighted, visits, weights);
-    let problem = Problem::from_instance(&weighted)?;
+    let problem = base.with_prizes_of(&weighted);
     let outcome = solve(
         &problem,
         &Options::new(Duration::from_secs_f64(seconds.max(0.05)), seed),
@@ -115,8 +118,12 @@ pub fn solve_week(
         .flat_map(|v| v.value.keys().cloned())
         .map(|k| (k, 1.0))
         .collect();
+    let base = Problem::from_instance(instance)?;
+    let run = |weights: &BTreeMap<String, f64>, seconds: f64| {
+        run(&base, instance, visits, weights, seconds, seed)
+    };
     if targets.is_empty() {
-        let (instance, problem, outcome) = run(instance, visits, &weights, time_limit_s, seed)?;
+        let (instance, problem, outcome) = run(&weights, time_limit_s)?;
         return Ok(Solved {
             problem,
             instance,
@@ -128,7 +135,7 @@ pub fn solve_week(
     let mut damping: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     let mut best: Option<(f64, Weights, Run)> = None;
     for _ in 0..PROBES {
-        let solved = run(instance, visits, &weights, probe_s, seed)?;
+        let solved = run(&weights, probe_s)?;
         let actual = shares_of(&minutes_by_indicator(&solved.2.plan, visits));
         let off = deviation(&actual, targets);
         let better = best.as_ref().is_none_or(|(b, _, _)| off < *b);
@@ -172,7 +179,7 @@ pub fn solve_week(
     }
     let (probe_off, best_weights, probe) = best.expect("at least one probe ran");
     let remaining = time_limit_s - probe_s * PROBES as f64;
-    let last = run(instance, visits, &best_weights, remaining, seed)?;
+    let last = run(&best_weights, remaining)?;
     let last_off = deviation(
         &shares_of(&minutes_by_indicator(&last.2.plan, visits)),
         targets,
