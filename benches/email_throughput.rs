@@ -150,7 +150,7 @@ async fn main() {
         .unwrap();
         txn.commit().await.unwrap();
         let before = sink.received().len();
-        let worker = jemput::outbox::Worker::new(
+        let worker = jemput::mail::outbox::Worker::new(
             db.clone(),
             &settings,
             Arc::new(tokio::sync::Notify::new()),

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use sea_orm::DatabaseConnection;
+use crate::store::Db;
 
 use crate::config::Settings;
 use crate::http::{AppState, Server};
@@ -10,7 +10,7 @@ use crate::store::{self, StoreError};
 
 /// Connect and refuse to run on a database that has pending migrations: migrating is an
 /// explicit step (`jemput migrate`, or `demo`), never a side effect of starting a server.
-pub async fn connect_migrated(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+pub async fn connect_migrated(settings: &Settings) -> anyhow::Result<Db> {
     let db = store::connect(&settings.database).await?;
     let pending = store::pending_migrations(&db).await?;
     if pending > 0 {
@@ -19,13 +19,13 @@ pub async fn connect_migrated(settings: &Settings) -> anyhow::Result<DatabaseCon
     Ok(db)
 }
 
-pub async fn connect_and_migrate(settings: &Settings) -> Result<DatabaseConnection, StoreError> {
+pub async fn connect_and_migrate(settings: &Settings) -> Result<Db, StoreError> {
     let db = store::connect(&settings.database).await?;
     store::migrate(&db).await?;
     Ok(db)
 }
 
-pub async fn bind(settings: &Settings, db: DatabaseConnection) -> std::io::Result<Server> {
+pub async fn bind(settings: &Settings, db: Db) -> std::io::Result<Server> {
     bind_with_wake(
         settings,
         db,
@@ -36,7 +36,7 @@ pub async fn bind(settings: &Settings, db: DatabaseConnection) -> std::io::Resul
 
 pub async fn bind_with_wake(
     settings: &Settings,
-    db: DatabaseConnection,
+    db: Db,
     wake: std::sync::Arc<tokio::sync::Notify>,
 ) -> std::io::Result<Server> {
     let addr = SocketAddr::new(settings.server.host, settings.server.port);
@@ -63,8 +63,8 @@ pub async fn shutdown_signal() {
 }
 
 /// The ranking service with its cache and the process's bounded heavy-work gate.
-pub fn ranker(settings: &Settings) -> std::sync::Arc<crate::ranking::Ranker> {
-    std::sync::Arc::new(crate::ranking::Ranker::new(
+pub fn ranker(settings: &Settings) -> std::sync::Arc<crate::services::ranking::Ranker> {
+    std::sync::Arc::new(crate::services::ranking::Ranker::new(
         std::sync::Arc::new(settings.priority.clone()),
         crate::heavy::HeavyWork::per_core(
             settings.server.heavy_queue,
@@ -73,7 +73,7 @@ pub fn ranker(settings: &Settings) -> std::sync::Arc<crate::ranking::Ranker> {
     ))
 }
 
-pub fn state(settings: &Settings, db: DatabaseConnection) -> AppState {
+pub fn state(settings: &Settings, db: Db) -> AppState {
     state_with_wake(
         settings,
         db,
@@ -85,7 +85,7 @@ pub fn state(settings: &Settings, db: DatabaseConnection) -> AppState {
 /// at once rather than at the next poll.
 pub fn state_with_wake(
     settings: &Settings,
-    db: DatabaseConnection,
+    db: Db,
     wake: std::sync::Arc<tokio::sync::Notify>,
 ) -> AppState {
     AppState {
@@ -93,7 +93,7 @@ pub fn state_with_wake(
         probe: std::sync::Arc::new(crate::store::Probe::new(&settings.database)),
         ranker: ranker(settings),
         planner: std::sync::Arc::new(settings.planner.clone()),
-        mail: crate::notify::MailContext::from_settings(settings),
+        mail: crate::services::publishing::MailContext::from_settings(settings),
         wake,
         max_body_bytes: settings.server.max_body_bytes,
         auth: std::sync::Arc::new(crate::http::AuthState::from_settings(settings)),
@@ -105,11 +105,11 @@ pub fn state_with_wake(
 /// turns true. Both keep going through database errors (logged) and stop between batches.
 pub fn spawn_background(
     settings: &Settings,
-    db: DatabaseConnection,
+    db: Db,
     wake: std::sync::Arc<tokio::sync::Notify>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
-    let worker = crate::outbox::Worker::new(db.clone(), settings, wake)
+    let worker = crate::mail::outbox::Worker::new(db.clone(), settings, wake)
         .map_err(|e| anyhow::anyhow!("email: {e}"))?;
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
@@ -122,7 +122,9 @@ pub fn spawn_background(
         tokio::pin!(weekly_stop);
         let every = std::time::Duration::from_millis(weekly_settings.weekly.check_interval_ms);
         loop {
-            if let Err(e) = crate::notify::run_weekly(&db, &weekly_settings, clock.now()).await {
+            if let Err(e) =
+                crate::services::publishing::run_weekly(&db, &weekly_settings, clock.now()).await
+            {
                 tracing::error!(error = %e, "weekly trigger failed; will try again");
             }
             // Idempotency keys are kept for a day; the purge rides on the same loop.

@@ -1,9 +1,14 @@
 //! jemput: turns Disdukcapil coverage gaps and location data into jemput-bola outreach plans.
 //!
-//! Layers: [`domain`], [`planner`] and [`email`] are pure (no database, no HTTP); [`import`]
-//! parses files into validated records; [`mailer`] speaks SMTP; [`outbox`] and [`notify`] queue
-//! and send the weekly emails; [`store`] is the only module that speaks sea-orm; [`http`] (warp) and [`cli`] (clap)
-//! are thin shells around them; [`app`] wires configuration, database and server together.
+//! The layers (ARCHITECTURE.md has the rules, `tests/architecture.rs` checks them):
+//! - the pure core — [`domain`], [`planner`], [`priority`], [`email`], [`fieldlog`], [`auth`],
+//!   [`import`], [`clock`]: no database, HTTP, mail transport or configuration;
+//! - [`store`]: the only module that speaks sea-orm; repositories returning plain values;
+//! - [`mail`]: the SMTP / `.eml` transport and the outbox worker;
+//! - [`services`]: the use cases (importing, ranking, planning, publishing, …) over store and core;
+//! - [`http`] (warp) and [`cli`] (clap): thin shells over the services;
+//! - [`app`] wires configuration, database, services and server together; [`config`],
+//!   [`telemetry`] and [`heavy`] are infrastructure every outer layer may use.
 
 pub mod app;
 pub mod auth;
@@ -16,13 +21,9 @@ pub mod fieldlog;
 pub mod heavy;
 pub mod http;
 pub mod import;
-pub mod importer;
-pub mod mailer;
-pub mod notify;
-pub mod outbox;
+pub mod mail;
 pub mod planner;
-pub mod planning;
 pub mod priority;
-pub mod ranking;
+pub mod services;
 pub mod store;
 pub mod telemetry;

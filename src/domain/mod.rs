@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod coverage;
 pub mod geo;
 pub mod hours;
+pub mod plan;
 pub mod region;
 pub mod site;
 pub mod week;

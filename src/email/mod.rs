@@ -810,4 +810,4 @@ pub fn render_reminder(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

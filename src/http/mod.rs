@@ -14,18 +14,18 @@ pub use routes::{OUTBOX_STATUSES, routes};
 
 use std::net::SocketAddr;
 
-use sea_orm::DatabaseConnection;
+use crate::store::Db;
 
 /// What every handler may use.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: DatabaseConnection,
+    pub db: Db,
     /// `/health`'s own database connection (not the shared pool).
     pub probe: std::sync::Arc<crate::store::Probe>,
     /// Rankings (cached per region, week and data version) and the heavy-work gate.
-    pub ranker: std::sync::Arc<crate::ranking::Ranker>,
+    pub ranker: std::sync::Arc<crate::services::ranking::Ranker>,
     pub planner: std::sync::Arc<crate::planner::week::WeekSettings>,
-    pub mail: crate::notify::MailContext,
+    pub mail: crate::services::publishing::MailContext,
     /// Wakes this process's outbox worker after a publication.
     pub wake: std::sync::Arc<tokio::sync::Notify>,
     pub max_body_bytes: u64,

@@ -11,8 +11,8 @@ use super::error::{ApiError, recover};
 use super::{AppState, visits};
 use crate::auth::Principal;
 use crate::domain::{RegionCode, SiteKind};
-use crate::planning::{self, PlanError, PlanOptions};
-use crate::ranking::{self, RankError};
+use crate::services::planning::{self, PlanError, PlanOptions};
+use crate::services::ranking::{self, RankError};
 use crate::store::queries;
 
 type Query = HashMap<String, String>;
@@ -689,7 +689,7 @@ async fn replan(
 async fn publish(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
     let p = require(&s, h, PLANNERS).await?;
     plan_in_scope(&s, &p, id).await?;
-    let outcome = crate::notify::publish(&s.db, &s.mail, id, &p.actor()).await?;
+    let outcome = crate::services::publishing::publish(&s.db, &s.mail, id, &p.actor()).await?;
     if outcome.emails_queued > 0 {
         s.wake.notify_one();
     }

@@ -44,7 +44,7 @@ fn int_q(q: &Query, k: &str) -> Result<Option<i64>, ApiError> {
 fn week_q(q: &Query) -> Result<Option<String>, ApiError> {
     opt(q, "week")
         .map(|w| {
-            crate::ranking::week_start(w)
+            crate::services::ranking::week_start(w)
                 .map(|_| w.to_string())
                 .map_err(ApiError::BadRequest)
         })

@@ -24,7 +24,7 @@ pub struct NewPlan {
     pub stats: String,
     pub unscheduled: String,
     pub base_plan_id: Option<i64>,
-    pub changes: Option<crate::planning::Changes>,
+    pub changes: Option<crate::domain::plan::Changes>,
     pub stops: Vec<NewStop>,
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::fieldlogs::{World, audit_trail, fresh_token, parse, send, world};
-use crate::helpers::{Backend, PASSWORD, TestApp, dump, spawn_app_with};
+use crate::helpers::{Backend, PASSWORD, Seed, TestApp, dump, spawn_app_seeded, spawn_app_with};
 use crate::on_both_backends;
 
 const CALLERS: [(&str, Option<&str>); 5] = [
@@ -452,7 +452,7 @@ pub async fn errors_leak_nothing(app: &TestApp) {
 
 /// A2 needs twenty logins in a row: a roomier limit than the suite's 5 a second.
 pub async fn a2_with_room(backend: Backend) {
-    let app = spawn_app_with(backend, |s| {
+    let app = spawn_app_seeded(backend, Seed::DemoPlan, |s| {
         s.auth.login_burst = 100;
     })
     .await;
@@ -507,15 +507,16 @@ pub async fn audit_trail_is_scoped(app: &TestApp) {
     assert_eq!(all, ["-", "35.09", "35.09.24", "35.10"]);
 }
 
+on_both_backends!(audit_trail_is_scoped, user_commands_manage_accounts,);
+
 on_both_backends!(
-    audit_trail_is_scoped,
+    demo_plan:
     authz_matrix_is_complete_and_enforced,
     manager_is_read_only,
     passwords_stored_as_argon2id,
     session_tokens_hashed_and_revocable,
     login_rate_limited,
     errors_leak_nothing,
-    user_commands_manage_accounts,
 );
 
 /// Run `f` on a one-thread runtime whose every task logs into the returned text.

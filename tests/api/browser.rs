@@ -12,7 +12,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
 use crate::fieldlogs::{parse, send, world};
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{Backend, Seed, spawn_app_seeded};
 
 /// Every element's right edge within the viewport, and the page no wider than it.
 const OVERFLOW: &str = r#"
@@ -158,7 +158,7 @@ async fn submit_and_wait_for(c: &Client, css: &str) {
 }
 
 pub async fn the_form_and_the_email_fit_a_phone() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app_seeded(Backend::Sqlite, Seed::DemoPlan, |_| {}).await;
     let w = world(&app).await;
     let form_url = app.url(&format!("/v/{}", w.token_b));
     let rows = jemput::store::outbox::list(&app.db, None, None, Some(w.plan_id), 1)

@@ -238,7 +238,7 @@ pub async fn the_loop_from_email_link_to_next_weeks_priority(app: &TestApp) {
         .max_by(|a, b| a.1.total_cmp(b.1))
         .expect("the visit expects people");
     let next_week = {
-        let monday = jemput::ranking::week_start(&w.week).unwrap();
+        let monday = jemput::services::ranking::week_start(&w.week).unwrap();
         jemput::priority::next_week(monday + chrono::Duration::days(7))
     };
     let before = expected_people(app, site, &next_week, indicator).await;
@@ -835,6 +835,7 @@ pub async fn flags_csv_and_rejection(app: &TestApp) {
 use sea_orm::EntityTrait;
 
 on_both_backends!(
+    demo_plan:
     concurrent_logs_through_two_versions_keep_one_history,
     concurrent_reviews_leave_one_decision,
     the_loop_from_email_link_to_next_weeks_priority,

@@ -16,8 +16,21 @@ pub enum Backend {
     Postgres,
 }
 
+/// What a test's database holds before the test starts (besides the migrations and an admin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seed {
+    Empty,
+    /// The demo data set (`jemput::cli::DEMO_FILES`) as `jemput demo` imports it, not planned.
+    DemoData,
+    /// The demo data and one draft plan of the demo week (`plans::plan_demo_week`), which
+    /// `plans::demo_plan_without_publishing` hands out instead of planning again.
+    DemoPlan,
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// What the database started with.
+    pub seed: Seed,
     pub db: DatabaseConnection,
     pub settings: Settings,
     /// Sends an admin's bearer token with every request (most tests are not about access).
@@ -70,26 +83,129 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// `spawn_app` with the test settings adjusted first.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (url, pg_database) = match backend {
-        Backend::Sqlite => (
-            format!("sqlite://{}", dir.path().join("jemput.db").display()),
-            None,
-        ),
+    spawn_app_seeded(backend, Seed::Empty, adjust).await
+}
+
+/// A fresh database, empty or a copy of `template` (a file copy on SQLite, `CREATE DATABASE …
+/// TEMPLATE` on PostgreSQL). Returns its URL, the SQLite file or PostgreSQL database name to
+/// copy it from later, and the PostgreSQL (admin URL, name) to drop at teardown.
+async fn fresh_database(
+    backend: Backend,
+    dir: &std::path::Path,
+    template: Option<&str>,
+) -> (String, String, Option<(String, String)>) {
+    match backend {
+        Backend::Sqlite => {
+            let file = dir.join("jemput.db");
+            if let Some(t) = template {
+                std::fs::copy(t, &file).expect("copy the template database");
+            }
+            let path = file.display().to_string();
+            (format!("sqlite://{path}"), path, None)
+        }
         Backend::Postgres => {
             let admin_url = pg_admin_url();
-            let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
-                panic!("PostgreSQL at {admin_url} does not answer ({e}); start it or set JEMPUT_TEST_DATABASE_URL")
-            });
+            let admin = pg_admin(&admin_url).await;
+            // `jemput_t_`: `.ci/run` drops what a panicking test leaves behind.
             let name = format!("jemput_t_{}", uuid::Uuid::new_v4().simple());
+            let from = template
+                .map(|t| format!(" TEMPLATE {t}"))
+                .unwrap_or_default();
             admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .execute_unprepared(&format!("CREATE DATABASE {name}{from}"))
                 .await
                 .expect("create test database");
             admin.close().await.ok();
-            (with_database(&admin_url, &name), Some((admin_url, name)))
+            let url = with_database(&admin_url, &name);
+            (url, name.clone(), Some((admin_url, name)))
         }
+    }
+}
+
+/// What `seed` puts in a database, built once per test process and backend; a test that starts
+/// from it gets a copy instead of importing the 13 files and planning again, which took most of
+/// the suite's time (~4 s to import and ~4 s to plan the demo week per test, unoptimised).
+/// Returns the SQLite file or PostgreSQL database to copy.
+async fn template(backend: Backend, seed: Seed) -> &'static str {
+    type Cell = tokio::sync::OnceCell<String>;
+    static CELLS: [Cell; 4] = [
+        Cell::const_new(),
+        Cell::const_new(),
+        Cell::const_new(),
+        Cell::const_new(),
+    ];
+    let i = match (backend, seed) {
+        (_, Seed::Empty) => unreachable!("an empty database needs no template"),
+        (Backend::Sqlite, Seed::DemoData) => 0,
+        (Backend::Postgres, Seed::DemoData) => 1,
+        (Backend::Sqlite, Seed::DemoPlan) => 2,
+        (Backend::Postgres, Seed::DemoPlan) => 3,
     };
+    CELLS[i]
+        .get_or_init(|| Box::pin(build_template(backend, seed)))
+        .await
+}
+
+async fn build_template(backend: Backend, seed: Seed) -> String {
+    // Kept for the whole process: the copies are made from it.
+    let dir = Box::leak(Box::new(tempfile::tempdir().expect("template directory")));
+    let base = match seed {
+        Seed::DemoPlan => Some(template(backend, Seed::DemoData).await),
+        _ => None,
+    };
+    let (url, copy_from, _) = fresh_database(backend, dir.path(), base).await;
+    let settings = settings_for(&url);
+    let db = jemput::app::connect_and_migrate(&settings)
+        .await
+        .expect("migrate the template");
+    match seed {
+        Seed::Empty => {}
+        Seed::DemoData => {
+            for (dataset, name) in jemput::cli::DEMO_FILES {
+                jemput::services::importing::import_file(
+                    &db,
+                    *dataset,
+                    &demo_dir().join(name),
+                    &Default::default(),
+                    &jemput::import::NoProgress,
+                )
+                .await
+                .expect("demo import");
+            }
+        }
+        Seed::DemoPlan => {
+            crate::plans::plan_demo_week(&db, &settings).await;
+        }
+    }
+    if backend == Backend::Sqlite {
+        // Everything into the main file, which is what gets copied.
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await
+            .expect("checkpoint");
+    }
+    // No connection may stay open on a PostgreSQL template while it is copied.
+    db.close().await.expect("close the template");
+    copy_from
+}
+
+async fn pg_admin(admin_url: &str) -> DatabaseConnection {
+    Database::connect(admin_url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL at {admin_url} does not answer ({e}); start it or set JEMPUT_TEST_DATABASE_URL")
+    })
+}
+
+/// A fresh app on a fresh database holding `seed`, with the test settings adjusted first.
+pub async fn spawn_app_seeded(
+    backend: Backend,
+    seed: Seed,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let from = match seed {
+        Seed::Empty => None,
+        _ => Some(template(backend, seed).await),
+    };
+    let (url, _, pg_database) = fresh_database(backend, dir.path(), from).await;
     let mut settings = settings_for(&url);
     // The file transport (test default) writes into this test's own directory.
     settings.email.file_dir = dir.path().join("outbox");
@@ -114,6 +230,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     }));
     TestApp {
         addr,
+        seed,
         db,
         settings,
         client: reqwest::Client::builder()
@@ -286,6 +403,32 @@ pub async fn dump(db: &DatabaseConnection) -> Vec<String> {
 /// Define one test per backend from an `async fn(TestApp)`.
 #[macro_export]
 macro_rules! on_both_backends {
+    // Tests that start from the demo data and the demo week's draft plan (a copy of a
+    // per-process template; `plans::demo_plan_without_publishing` returns that plan).
+    (demo_plan: $($name:ident),+ $(,)?) => {
+        $crate::on_both_backends!(@seeded DemoPlan: $($name),+);
+    };
+    (@seeded $seed:ident: $($name:ident),+) => {
+        $(
+            mod $name {
+                use $crate::helpers::{spawn_app_seeded, Backend, Seed};
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = spawn_app_seeded(Backend::Sqlite, Seed::$seed, |_| {}).await;
+                    super::$name(&app).await;
+                    app.teardown().await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let app = spawn_app_seeded(Backend::Postgres, Seed::$seed, |_| {}).await;
+                    super::$name(&app).await;
+                    app.teardown().await;
+                }
+            }
+        )+
+    };
     ($($name:ident),+ $(,)?) => {
         $(
             mod $name {

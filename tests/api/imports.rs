@@ -1,7 +1,7 @@
 //! Imports are all-or-nothing, idempotent, and name the file, line and column of every problem.
 
 use jemput::import::{Dataset, NoProgress};
-use jemput::importer::{self, ImportError, Options};
+use jemput::services::importing::{self, ImportError, Options};
 
 use crate::helpers::{TestApp, dump};
 use crate::on_both_backends;
@@ -27,7 +27,7 @@ async fn import(
     options: &Options,
 ) -> Result<jemput::import::Summary, ImportError> {
     let geojson = name.ends_with(".geojson");
-    importer::import_bytes(
+    importing::import_bytes(
         &app.db,
         dataset,
         name,

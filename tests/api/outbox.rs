@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jemput::config::{MailTransport, Settings};
-use jemput::outbox::Worker;
+use jemput::mail::outbox::Worker;
 use jemput::store::entity::email_outbox;
 use jemput::store::outbox::{self, NewMessage};
 use sea_orm::ConnectionTrait;
@@ -777,7 +777,7 @@ pub async fn a_failing_region_does_not_stop_the_weekly_trigger(app: &TestApp) {
         .with_ymd_and_hms(2026, 12, 4, 15, 0, 0)
         .unwrap()
         .with_timezone(&chrono::Utc);
-    let done = jemput::notify::run_weekly(&app.db, &settings, friday)
+    let done = jemput::services::publishing::run_weekly(&app.db, &settings, friday)
         .await
         .expect("one region's failure is not the run's");
     let by_region: std::collections::BTreeMap<&str, &str> = done
@@ -796,7 +796,7 @@ pub async fn weekly_trigger_publishes_or_reminds_once(app: &TestApp) {
     let plan_id = crate::plans::demo_plan_without_publishing(app).await;
     let (_, plan) = app.get(&format!("/api/v1/plans/{plan_id}")).await;
     let week = plan["week"].as_str().unwrap().to_string();
-    let monday = jemput::ranking::week_start(&week).unwrap();
+    let monday = jemput::services::ranking::week_start(&week).unwrap();
     let friday_before = monday - chrono::Duration::days(3);
     let jakarta = chrono_tz::Asia::Jakarta;
     let at = |h: u32, m: u32| {
@@ -808,14 +808,14 @@ pub async fn weekly_trigger_publishes_or_reminds_once(app: &TestApp) {
     };
     let settings = &app.settings;
     assert!(
-        jemput::notify::run_weekly(&app.db, settings, at(13, 59))
+        jemput::services::publishing::run_weekly(&app.db, settings, at(13, 59))
             .await
             .unwrap()
             .is_empty(),
         "not before Friday 14:00 local"
     );
     // Not approved: a reminder to the coordinator, once.
-    let done = jemput::notify::run_weekly(&app.db, settings, at(14, 1))
+    let done = jemput::services::publishing::run_weekly(&app.db, settings, at(14, 1))
         .await
         .unwrap();
     assert_eq!(done.len(), 1);
@@ -831,7 +831,7 @@ pub async fn weekly_trigger_publishes_or_reminds_once(app: &TestApp) {
             .all(|r| r.kind == "reminder" && r.subject.starts_with("Pengingat"))
     );
     assert!(
-        jemput::notify::run_weekly(&app.db, settings, at(15, 0))
+        jemput::services::publishing::run_weekly(&app.db, settings, at(15, 0))
             .await
             .unwrap()
             .is_empty()
@@ -842,13 +842,13 @@ pub async fn weekly_trigger_publishes_or_reminds_once(app: &TestApp) {
     // The following week, approved in advance: published and every member emailed at 14:00.
     let next_week = jemput::priority::next_week(monday);
     let region = jemput::domain::RegionCode::parse("35.09").unwrap();
-    let options = jemput::planning::PlanOptions {
+    let options = jemput::services::planning::PlanOptions {
         time_limit_s: Some(0.3),
         seed: None,
         sites: Vec::new(),
         shares: None,
     };
-    let next_id = jemput::planning::plan_week(
+    let next_id = jemput::services::planning::plan_week(
         &app.db,
         &jemput::app::ranker(settings),
         &settings.planner,
@@ -861,7 +861,7 @@ pub async fn weekly_trigger_publishes_or_reminds_once(app: &TestApp) {
     let resp = post(app, &format!("/api/v1/plans/{next_id}/approve")).await;
     assert_eq!(resp.status().as_u16(), 200);
     let a_week_later = at(14, 0) + chrono::Duration::days(7);
-    let done = jemput::notify::run_weekly(&app.db, settings, a_week_later)
+    let done = jemput::services::publishing::run_weekly(&app.db, settings, a_week_later)
         .await
         .unwrap();
     assert_eq!(done.len(), 1);
@@ -876,10 +876,14 @@ pub async fn weekly_trigger_publishes_or_reminds_once(app: &TestApp) {
         .unwrap();
     assert!(!sent.is_empty() && sent.iter().all(|r| r.kind == "schedule"));
     assert!(
-        jemput::notify::run_weekly(&app.db, settings, a_week_later + chrono::Duration::hours(1))
-            .await
-            .unwrap()
-            .is_empty()
+        jemput::services::publishing::run_weekly(
+            &app.db,
+            settings,
+            a_week_later + chrono::Duration::hours(1)
+        )
+        .await
+        .unwrap()
+        .is_empty()
     );
 }
 
@@ -896,6 +900,10 @@ on_both_backends!(
     message_ids_are_stable_and_unique,
     crashed_worker_lease_is_recovered,
     parallel_workers_never_double_claim,
+);
+
+on_both_backends!(
+    demo_plan:
     publishing_queues_each_member_once,
     weekly_trigger_publishes_or_reminds_once,
     a_failing_region_does_not_stop_the_weekly_trigger,

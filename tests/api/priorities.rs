@@ -1,7 +1,7 @@
 //! Priorities end to end: import files, ask the API, get the hand-computed answer.
 
 use jemput::import::{Dataset, NoProgress};
-use jemput::importer::{self, Options};
+use jemput::services::importing::{self, Options};
 
 use crate::helpers::{Backend, TestApp, spawn_app_with};
 use crate::on_both_backends;
@@ -30,7 +30,7 @@ async fn load(app: &TestApp) {
         (Dataset::Sites, "s.csv", SITES),
         (Dataset::Visits, "v.csv", VISITS),
     ] {
-        importer::import_bytes(
+        importing::import_bytes(
             &app.db,
             dataset,
             name,
@@ -179,7 +179,7 @@ pub async fn visits_must_name_known_sites(app: &TestApp) {
     load(app).await;
     let before = crate::helpers::dump(&app.db).await;
     let bad = "external_id,visited_on,source,delivered_kia\n99000001,2026-08-01,uji,5\n12345678,2026-08-01,uji,5\n";
-    let err = importer::import_bytes(
+    let err = importing::import_bytes(
         &app.db,
         Dataset::Visits,
         "v.csv",
@@ -255,7 +255,7 @@ pub async fn a_ranking_is_reused_until_its_data_changes(app: &TestApp) {
     assert_eq!(as_received(&elsewhere), first);
 
     // 30 more students recorded at the SMA: 64 − 30 = 34 expected, on both instances.
-    importer::import_bytes(
+    importing::import_bytes(
         &app.db,
         Dataset::Visits,
         "v2.csv",

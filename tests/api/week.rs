@@ -24,7 +24,10 @@ pub async fn the_demo_week_is_one_a_coordinator_could_defend(app: &TestApp) {
     let report = app.run_demo().await;
     let plan = &report.plan;
     assert_eq!(plan.week, DEMO_WEEK);
-    let stops: Vec<(&jemput::planning::RouteView, &jemput::planning::StopView)> = plan
+    let stops: Vec<(
+        &jemput::services::planning::RouteView,
+        &jemput::services::planning::StopView,
+    )> = plan
         .routes
         .iter()
         .flat_map(|r| r.stops.iter().map(move |s| (r, s)))
@@ -47,7 +50,7 @@ pub async fn the_demo_week_is_one_a_coordinator_could_defend(app: &TestApp) {
 
     // Each team's working days this week (its hours, less holidays), in order.
     let settings = &app.settings;
-    let monday = jemput::ranking::week_start(DEMO_WEEK).unwrap();
+    let monday = jemput::services::ranking::week_start(DEMO_WEEK).unwrap();
     let teams: HashMap<i64, jemput::store::entity::teams::Model> =
         jemput::store::entity::teams::Entity::find()
             .all(&app.db)

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use sea_orm::DatabaseConnection;
+use crate::store::Db;
 
 use crate::domain::RegionCode;
 use crate::import::{self, Dataset, Problem, Progress, Summary, format_problems};
@@ -50,7 +50,7 @@ fn is_geojson(path: &Path) -> bool {
 }
 
 pub async fn import_file(
-    db: &DatabaseConnection,
+    db: &Db,
     dataset: Dataset,
     path: &Path,
     options: &Options,
@@ -76,7 +76,7 @@ pub async fn import_file(
 }
 
 pub async fn import_bytes(
-    db: &DatabaseConnection,
+    db: &Db,
     dataset: Dataset,
     file: &str,
     data: &[u8],

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sea_orm::DatabaseConnection;
+use crate::store::Db;
 use serde::Serialize;
 
 use super::Changes;
@@ -331,7 +331,7 @@ fn notes(stats: &serde_json::Value, synthetic_visits: usize) -> Vec<NoteView> {
     out
 }
 
-pub async fn view(db: &DatabaseConnection, id: i64) -> Result<Option<PlanView>, StoreError> {
+pub async fn view(db: &Db, id: i64) -> Result<Option<PlanView>, StoreError> {
     let Some(stored) = plans::load(db, id).await? else {
         return Ok(None);
     };
@@ -495,7 +495,7 @@ pub async fn view(db: &DatabaseConnection, id: i64) -> Result<Option<PlanView>, 
 }
 
 async fn remainder_views(
-    db: &DatabaseConnection,
+    db: &Db,
     stats: &serde_json::Value,
 ) -> Result<Vec<RemainderView>, StoreError> {
     let raw = stats["remainders"].as_array().cloned().unwrap_or_default();

@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use crate::store::Db;
 use chrono::NaiveDate;
 use moka::future::Cache;
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
 use crate::domain::region::Depth;
@@ -140,7 +140,7 @@ impl Ranker {
     /// The scoring of the kabupaten/kota around `region` for the week starting `start`.
     async fn scoring(
         &self,
-        db: &DatabaseConnection,
+        db: &Db,
         region: &RegionCode,
         start: NaiveDate,
     ) -> Result<(i64, Arc<Option<Scoring>>), RankError> {
@@ -191,7 +191,7 @@ impl Ranker {
     /// Rank the active sites of `region` for `week`; `None` if the region does not exist.
     pub async fn rank_region(
         &self,
-        db: &DatabaseConnection,
+        db: &Db,
         region: &RegionCode,
         week: &str,
         kinds: &[SiteKind],
@@ -253,7 +253,7 @@ impl Ranker {
     /// One site's priority, ranked among the active sites of its kabupaten/kota.
     pub async fn site_priority(
         &self,
-        db: &DatabaseConnection,
+        db: &Db,
         site_id: i64,
         week: &str,
     ) -> Result<Option<RankedSite>, RankError> {

@@ -11,13 +11,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::store::Db;
 use chrono::Utc;
 use lettre::message::Mailbox;
-use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
 use crate::config::{OutboxSettings, Settings};
-use crate::mailer::{Mailer, Outgoing, SendError};
+use crate::mail::transport::{Mailer, Outgoing, SendError};
 use crate::store::entity::email_outbox;
 use crate::store::{StoreError, outbox};
 
@@ -50,7 +50,7 @@ pub struct Worker {
 }
 
 struct Inner {
-    db: DatabaseConnection,
+    db: Db,
     mailer: Mailer,
     from: Mailbox,
     /// Reply-To per region code (the coordinator of that kabupaten/kota).
@@ -61,11 +61,7 @@ struct Inner {
 }
 
 impl Worker {
-    pub fn new(
-        db: DatabaseConnection,
-        settings: &Settings,
-        wake: Arc<Notify>,
-    ) -> Result<Self, SendError> {
+    pub fn new(db: Db, settings: &Settings, wake: Arc<Notify>) -> Result<Self, SendError> {
         let mailer = Mailer::from_settings(&settings.email)?;
         let from = settings
             .email
@@ -90,7 +86,7 @@ impl Worker {
     }
 
     pub fn with_mailer(
-        db: DatabaseConnection,
+        db: Db,
         mailer: Mailer,
         from: Mailbox,
         cfg: OutboxSettings,

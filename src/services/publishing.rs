@@ -7,13 +7,13 @@
 
 use std::collections::HashMap;
 
+use crate::store::Db;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
 use crate::config::Settings;
 use crate::email::{self, Lang, TeamDay, TeamWeek, Visit};
-use crate::planning::{self, PlanError, PlanView};
+use crate::services::planning::{self, PlanError, PlanView};
 use crate::store::outbox::{self, NewMessage};
 use crate::store::plans::{self, Published};
 use crate::store::{StoreError, begin_write};
@@ -109,7 +109,7 @@ fn not_found(id: i64) -> PlanError {
 /// Publish a plan and queue its emails atomically. Idempotent: publishing the published version
 /// again changes nothing and queues nothing.
 pub async fn publish(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &MailContext,
     plan_id: i64,
     actor: &str,
@@ -225,7 +225,7 @@ pub fn team_days(
 
 /// Render every message a publication sends; returns them and how many teams they reach.
 async fn messages_for(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &MailContext,
     view: &PlanView,
     previous: Option<&PlanView>,
@@ -341,7 +341,7 @@ pub struct WeeklyAction {
 /// region's failure is its own: it is logged and reported as `failed`, and the other regions
 /// still run (a failed region is tried again at the next check).
 pub async fn run_weekly(
-    db: &DatabaseConnection,
+    db: &Db,
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Result<Vec<WeeklyAction>, PlanError> {
@@ -366,7 +366,7 @@ pub async fn run_weekly(
 }
 
 async fn weekly_for_region(
-    db: &DatabaseConnection,
+    db: &Db,
     settings: &Settings,
     ctx: &MailContext,
     region: &str,
@@ -423,7 +423,7 @@ async fn weekly_for_region(
 }
 
 async fn record(
-    db: &DatabaseConnection,
+    db: &Db,
     region: &str,
     week: &str,
     action: &str,
@@ -436,7 +436,7 @@ async fn record(
 /// The reminder and the run record in one transaction: a crash between them cannot lose the
 /// reminder or send it twice.
 async fn remind(
-    db: &DatabaseConnection,
+    db: &Db,
     settings: &Settings,
     ctx: &MailContext,
     region: &str,

@@ -354,3 +354,62 @@ async fn write_eml(
     tokio::fs::rename(&tmp, &path).await.map_err(io)?;
     Ok(format!("written {}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::email::tests::{fixture, has_digit_run, regex_free_redact, stamp};
+    use crate::email::{Lang, render_schedule};
+
+    #[test]
+    fn the_whole_message_with_volatile_headers_redacted() {
+        let r = render_schedule(&fixture(), Lang::Id, stamp());
+        let from: lettre::message::Mailbox = "Disdukcapil jemput <jadwal@jemput.invalid>"
+            .parse()
+            .unwrap();
+        let reply_to: lettre::message::Mailbox =
+            "Koordinator jemput bola Jember <koordinator.jember@dispendukcapil.example.org>"
+                .parse()
+                .unwrap();
+        let out = super::Outgoing {
+            message_id: "<0123456789abcdef@jemput.invalid>",
+            recipient: "Budi Santoso <budi.tim2@dispendukcapil.example.org>",
+            subject: &r.subject,
+            text: &r.text,
+            html: &r.html,
+            ics: r.ics.as_deref(),
+            reply_to: Some(&reply_to),
+        };
+        let raw = String::from_utf8(super::build(&from, &out).unwrap().formatted()).unwrap();
+        // Headers only: the bodies are snapshotted above, decoded.
+        let head: Vec<&str> = raw
+            .split("\r\n")
+            .filter(|l| {
+                [
+                    "From:",
+                    "Reply-To:",
+                    "To:",
+                    "Subject:",
+                    "Message-ID:",
+                    "MIME-Version:",
+                    "Content-Type:",
+                    "Date:",
+                ]
+                .iter()
+                .any(|h| l.starts_with(h))
+                    || l.starts_with(' ')
+            })
+            .take_while(|l| !l.starts_with("Content-Type: text"))
+            .collect();
+        let mut head = head.join("\n");
+        // Volatile: the date and MIME boundaries.
+        head = regex_free_redact(&head, "Date: ", "\n", "Date: [DATE]\n");
+        head = regex_free_redact(&head, "boundary=\"", "\"", "boundary=\"[BOUNDARY]\"");
+        insta::assert_snapshot!("schedule_id_headers", head);
+        assert!(raw.contains("Content-Type: text/calendar"));
+        assert!(raw.contains("filename=\"jadwal.ics\""));
+        // No personal identifiers: a NIK is 16 digits; nothing of the kind is in any part.
+        for part in [&r.text, &r.html, r.ics.as_ref().unwrap()] {
+            assert!(!has_digit_run(part, 16), "a 16-digit number in {part}");
+        }
+    }
+}

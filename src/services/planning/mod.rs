@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use sea_orm::DatabaseConnection;
+use crate::store::Db;
 use serde::Serialize;
 
 use crate::domain::region::Depth;
@@ -11,7 +11,7 @@ use crate::domain::{Coordinate, RegionCode, SiteKind, WeeklyHours};
 use crate::planner;
 use crate::planner::week::{self, CandidateInput, TeamInput, WeekSettings};
 use crate::planner::{InstanceSite, TeamDayRef};
-use crate::ranking::{self, RankError, Ranker};
+use crate::services::ranking::{self, RankError, Ranker};
 use crate::store::entity::{plan_stops, plans as plans_entity};
 use crate::store::{StoreError, plans};
 
@@ -57,6 +57,8 @@ pub struct PlanOptions {
 }
 
 /// How many unscheduled sites get a reason.
+pub use crate::domain::plan::Changes;
+
 pub const EXPLAINED: usize = 20;
 
 /// The plan a re-plan starts from.
@@ -65,19 +67,6 @@ struct Base {
     stops: Vec<plan_stops::Model>,
     /// Days before this one were worked: their visits stay as they were, nothing is added.
     frozen_before: chrono::NaiveDate,
-}
-
-/// What re-planning changed, counted over the base plan's visits that were not completed.
-#[derive(Debug, Clone, Copy, Serialize, Default, PartialEq)]
-pub struct Changes {
-    /// Still planned, on another team or day.
-    pub moved: i32,
-    /// Planned now, not before.
-    pub added: i32,
-    /// Planned before, not now.
-    pub dropped: i32,
-    /// Kept as they were because their day was already worked or the visit was logged.
-    pub kept_completed: i32,
 }
 
 fn visit_key(site_id: i64, part: i32, parts: i32) -> String {
@@ -102,7 +91,7 @@ fn kabupaten_of(region: &RegionCode) -> Result<RegionCode, PlanError> {
 
 /// Plan a week for the teams of the region's kabupaten/kota and store it as a draft.
 pub async fn plan_week(
-    db: &DatabaseConnection,
+    db: &Db,
     ranker: &Ranker,
     settings: &WeekSettings,
     region: &RegionCode,
@@ -117,7 +106,7 @@ pub async fn plan_week(
 /// Re-plan a stored plan's week: completed visits (days before `as_of`, or logged) and pins
 /// stay; the rest starts where it was and moves only for more priority. A new draft version.
 pub async fn replan(
-    db: &DatabaseConnection,
+    db: &Db,
     ranker: &Ranker,
     settings: &WeekSettings,
     plan_id: i64,
@@ -155,7 +144,7 @@ pub async fn replan(
 /// The teams of a kabupaten/kota as the week builder sees them: their resources from their own
 /// record, else the configured defaults.
 async fn team_inputs(
-    db: &DatabaseConnection,
+    db: &Db,
     kabupaten: &RegionCode,
     settings: &WeekSettings,
 ) -> Result<Vec<TeamInput>, PlanError> {
@@ -231,7 +220,7 @@ fn candidate_inputs(ranking: &ranking::Ranking, wanted: &HashSet<i64>) -> Vec<Ca
 
 #[allow(clippy::too_many_arguments)]
 async fn make_plan(
-    db: &DatabaseConnection,
+    db: &Db,
     ranker: &Ranker,
     settings: &WeekSettings,
     region: &RegionCode,
@@ -551,7 +540,7 @@ fn explain_unserved(
 /// Completed visits go back in exactly as they were: their own time (on the work clock) as the
 /// only window, pinned to their team-day.
 async fn keep_completed(
-    db: &DatabaseConnection,
+    db: &Db,
     b: &Base,
     completed: &[&plan_stops::Model],
     instance: &mut planner::Instance,
@@ -904,7 +893,7 @@ fn first_part() -> i32 {
 /// Replace the pins of a plan's region-week (all or nothing); they apply to the next plan or
 /// re-plan of that week.
 pub async fn set_pins(
-    db: &DatabaseConnection,
+    db: &Db,
     settings: &WeekSettings,
     plan_id: i64,
     pins: &[PinInput],
@@ -984,10 +973,7 @@ pub async fn set_pins(
 }
 
 /// The pins of a plan's region-week.
-pub async fn pins(
-    db: &DatabaseConnection,
-    plan_id: i64,
-) -> Result<Option<Vec<PinInput>>, PlanError> {
+pub async fn pins(db: &Db, plan_id: i64) -> Result<Option<Vec<PinInput>>, PlanError> {
     let Some(plan) = plans::load_plan(db, plan_id).await? else {
         return Ok(None);
     };
