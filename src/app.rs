@@ -19,6 +19,25 @@ pub async fn connect_migrated(settings: &Settings) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// Apply pending migrations (`jemput migrate`); returns how many there were.
+pub async fn migrate(settings: &Settings) -> Result<usize, StoreError> {
+    let db = store::connect(&settings.database).await?;
+    let pending = store::pending_migrations(&db).await?;
+    store::migrate(&db).await?;
+    Ok(pending)
+}
+
+/// Send every queued email that is due now, then return (`publish --send`, `demo`).
+pub async fn send_queued(
+    settings: &Settings,
+    db: &Db,
+) -> anyhow::Result<crate::mail::outbox::Tally> {
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let worker = crate::mail::outbox::Worker::new(db.clone(), settings, wake)
+        .map_err(|e| anyhow::anyhow!("email: {e}"))?;
+    Ok(worker.drain().await?)
+}
+
 pub async fn connect_and_migrate(settings: &Settings) -> Result<Db, StoreError> {
     let db = store::connect(&settings.database).await?;
     store::migrate(&db).await?;

@@ -6,18 +6,16 @@ use std::path::PathBuf;
 use super::CLI_ACTOR;
 use super::print::{print_plan, print_ranking};
 use super::progress::progress_for;
+use crate::app;
 use crate::config::Settings;
 use crate::domain::{RegionCode, SiteKind};
 use crate::import::Dataset;
 use crate::services::importing::{self, Options};
 use crate::services::{planning, publishing};
-use crate::{app, store};
 
 pub(super) async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let db = store::connect(&settings.database).await?;
-    let pending = store::pending_migrations(&db).await?;
-    store::migrate(&db).await?;
-    println!("migrasi selesai: {pending} diterapkan");
+    let applied = app::migrate(settings).await?;
+    println!("migrasi selesai: {applied} diterapkan");
     Ok(())
 }
 
@@ -174,10 +172,7 @@ pub(super) async fn publish(settings: &Settings, plan: i64, send: bool) -> anyho
         println!("rencana {plan} sudah diterbitkan sebelumnya: tidak ada email baru");
     }
     if send {
-        let wake = std::sync::Arc::new(tokio::sync::Notify::new());
-        let worker = crate::mail::outbox::Worker::new(db.clone(), settings, wake)
-            .map_err(|e| anyhow::anyhow!("email: {e}"))?;
-        let t = worker.drain().await?;
+        let t = app::send_queued(settings, &db).await?;
         println!(
             "terkirim {}, dicoba lagi nanti {}, gagal {}, habis percobaan {}",
             t.sent, t.retrying, t.failed, t.dead
@@ -188,18 +183,10 @@ pub(super) async fn publish(settings: &Settings, plan: i64, send: bool) -> anyho
 
 pub(super) async fn approve(settings: &Settings, plan: i64) -> anyhow::Result<()> {
     let db = app::connect_migrated(settings).await?;
-    let p = match store::plans::approve(&db, plan, CLI_ACTOR).await? {
-        store::plans::Approval::NotFound => {
-            anyhow::bail!("rencana {plan} tidak ditemukan (plan not found)")
-        }
-        store::plans::Approval::Superseded { newest } => anyhow::bail!(
-            "rencana {plan} sudah digantikan oleh versi {newest}; setujui versi terbaru"
-        ),
-        store::plans::Approval::Done(p) => p,
-    };
+    let p = publishing::approve(&db, plan, CLI_ACTOR).await?;
     println!(
         "rencana {} ({} {}, versi {}) disetujui; pemicu mingguan akan menerbitkan dan mengirimnya",
-        p.id, p.region_code, p.week, p.version
+        p.id, p.region, p.week, p.version
     );
     Ok(())
 }

@@ -9,9 +9,9 @@ use crate::app;
 use crate::config::Settings;
 use crate::domain::RegionCode;
 use crate::import::{Dataset, NoProgress, Summary};
+use crate::services::catalog;
 use crate::services::importing::{self, Options};
 use crate::services::ranking;
-use crate::store::queries;
 
 /// The demo data set, in import order (parents before children, regions before what refers to them).
 pub const DEMO_FILES: &[(Dataset, &str)] = &[
@@ -39,8 +39,8 @@ pub struct DemoReport {
     pub database: String,
     pub imports: Vec<(String, Summary)>,
     pub changed: bool,
-    pub counts: queries::Counts,
-    pub coverage: Vec<queries::IndicatorCoverage>,
+    pub counts: catalog::Counts,
+    pub coverage: Vec<catalog::IndicatorCoverage>,
     /// The top 10 sites of Jember for next week.
     pub priorities: std::sync::Arc<ranking::Ranking>,
     /// Next week's plan for the four teams.
@@ -115,10 +115,7 @@ pub async fn run_demo(
         "cli:demo",
     )
     .await?;
-    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
-    let worker = crate::mail::outbox::Worker::new(db.clone(), settings, wake)
-        .map_err(|e| anyhow::anyhow!("email: {e}"))?;
-    let tally = worker.drain().await?;
+    let tally = app::send_queued(settings, &db).await?;
     let file = settings.email.transport == crate::config::MailTransport::File;
     let emails = DemoEmails {
         plan_id,
@@ -140,8 +137,8 @@ pub async fn run_demo(
         database: crate::config::redact_url(&settings.database.url),
         changed: imports.iter().any(|(_, s)| s.changed()),
         imports,
-        counts: queries::counts(&db, &kab).await?,
-        coverage: queries::coverage_for(&db, &kab, year).await?,
+        counts: catalog::counts(&db, &kab).await?,
+        coverage: catalog::coverage(&db, &kab, year).await?,
         priorities,
         plan,
     })

@@ -3,7 +3,9 @@
 use clap::Subcommand;
 
 use super::CLI_ACTOR;
-use crate::store;
+use crate::domain::RegionCode;
+use crate::services::emails;
+use crate::store::Db;
 
 #[derive(Debug, Subcommand)]
 pub enum OutboxAction {
@@ -36,7 +38,7 @@ pub enum OutboxAction {
     },
 }
 
-pub(super) async fn outbox_command(db: &store::Db, action: OutboxAction) -> anyhow::Result<()> {
+pub(super) async fn outbox_command(db: &Db, action: OutboxAction) -> anyhow::Result<()> {
     match action {
         OutboxAction::List {
             status,
@@ -44,15 +46,13 @@ pub(super) async fn outbox_command(db: &store::Db, action: OutboxAction) -> anyh
             limit,
             json,
         } => {
-            if let Some(s) = &status
-                && !crate::http::OUTBOX_STATUSES.contains(&s.as_str())
-            {
-                anyhow::bail!(
-                    "--status: salah satu dari {}",
-                    crate::http::OUTBOX_STATUSES.join(", ")
-                );
-            }
-            let rows = store::outbox::list(db, None, status.as_deref(), plan, limit).await?;
+            let listing = emails::Listing {
+                scope: None,
+                status: status.as_deref(),
+                plan,
+                limit,
+            };
+            let rows = emails::list(db, &listing).await?;
             if json {
                 let items: Vec<_> = rows
                     .iter()
@@ -68,44 +68,16 @@ pub(super) async fn outbox_command(db: &store::Db, action: OutboxAction) -> anyh
                 println!("{}", serde_json::to_string_pretty(&items)?);
                 return Ok(());
             }
-            println!(
-                "{:>6}  {:<8} {:<9} {:>3}  {:<40} subjek",
-                "id", "status", "jenis", "ke", "penerima"
-            );
-            for m in &rows {
-                println!(
-                    "{:>6}  {:<8} {:<9} {:>3}  {:<40} {}{}",
-                    m.id,
-                    m.status,
-                    m.kind,
-                    m.attempts,
-                    m.recipient,
-                    m.subject,
-                    m.last_error
-                        .as_deref()
-                        .map(|e| format!("  [{e}]"))
-                        .unwrap_or_default()
-                );
-            }
-            println!("{} email", rows.len());
+            print_emails(&rows);
             Ok(())
         }
         OutboxAction::Retry { id: Some(id), .. } => {
-            match store::outbox::retry(db, id, CLI_ACTOR, chrono::Utc::now()).await? {
-                store::outbox::Retry::NotFound => anyhow::bail!("email {id} tidak ditemukan"),
-                store::outbox::Retry::NotRetriable(s) => {
-                    anyhow::bail!(
-                        "email {id} berstatus {s}; hanya failed atau dead yang bisa diulang"
-                    )
-                }
-                store::outbox::Retry::Requeued(m) => {
-                    println!(
-                        "email {} kembali diantrekan ({}), Message-ID {}",
-                        m.id, m.recipient, m.message_id
-                    );
-                    Ok(())
-                }
-            }
+            let m = emails::retry(db, None, id, CLI_ACTOR, chrono::Utc::now()).await?;
+            println!(
+                "email {} kembali diantrekan ({}), Message-ID {}",
+                m.id, m.recipient, m.message_id
+            );
+            Ok(())
         }
         OutboxAction::Retry {
             id: None,
@@ -113,31 +85,41 @@ pub(super) async fn outbox_command(db: &store::Db, action: OutboxAction) -> anyh
             plan,
             region,
         } => {
-            let statuses = match status.as_deref() {
-                None => Vec::new(),
-                Some(st @ ("failed" | "dead")) => vec![st.to_string()],
-                Some(other) => anyhow::bail!("--status: failed atau dead, bukan {other:?}"),
-            };
             let region = region
-                .map(|r| {
-                    crate::domain::RegionCode::parse(&r)
-                        .map_err(|e| anyhow::anyhow!("--region: {e}"))
-                })
+                .map(|r| RegionCode::parse(&r).map_err(|e| anyhow::anyhow!("--region: {e}")))
                 .transpose()?;
-            if statuses.is_empty() && plan.is_none() && region.is_none() {
-                anyhow::bail!(
-                    "sebutkan id email, atau --status / --plan / --region untuk mengulang sekaligus"
-                );
-            }
-            let filter = store::outbox::RetryFilter {
-                statuses,
+            let what = emails::RetryMany {
+                status,
                 plan,
                 region,
+                require_filter: true,
             };
-            let ids =
-                store::outbox::retry_many(db, None, &filter, CLI_ACTOR, chrono::Utc::now()).await?;
+            let ids = emails::retry_many(db, None, what, CLI_ACTOR, chrono::Utc::now()).await?;
             println!("{} email kembali diantrekan", ids.len());
             Ok(())
         }
     }
+}
+
+fn print_emails(rows: &[emails::Email]) {
+    println!(
+        "{:>6}  {:<8} {:<9} {:>3}  {:<40} subjek",
+        "id", "status", "jenis", "ke", "penerima"
+    );
+    for m in rows {
+        println!(
+            "{:>6}  {:<8} {:<9} {:>3}  {:<40} {}{}",
+            m.id,
+            m.status,
+            m.kind,
+            m.attempts,
+            m.recipient,
+            m.subject,
+            m.last_error
+                .as_deref()
+                .map(|e| format!("  [{e}]"))
+                .unwrap_or_default()
+        );
+    }
+    println!("{} email", rows.len());
 }

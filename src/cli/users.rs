@@ -2,7 +2,8 @@
 
 use clap::Subcommand;
 
-use crate::store;
+use crate::services::accounts;
+use crate::store::Db;
 
 #[derive(Debug, Subcommand)]
 pub enum UserAction {
@@ -63,9 +64,7 @@ pub(super) fn cli_actor() -> String {
     )
 }
 
-pub(super) async fn user_command(db: &store::Db, action: UserAction) -> anyhow::Result<()> {
-    use crate::auth::Role;
-    use crate::store::accounts::{self, NewUser, UserAdd};
+pub(super) async fn user_command(db: &Db, action: UserAction) -> anyhow::Result<()> {
     match action {
         UserAction::Add {
             username,
@@ -76,100 +75,44 @@ pub(super) async fn user_command(db: &store::Db, action: UserAction) -> anyhow::
             language,
             password_stdin,
         } => {
-            let username = username.trim().to_string();
-            if username.is_empty()
-                || username.len() > 64
-                || !username
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
-            {
-                anyhow::bail!(
-                    "--username: 1..64 huruf, angka, titik, garis, @ / letters, digits, . _ - @"
-                );
-            }
-            let role = Role::parse(&role).map_err(anyhow::Error::msg)?;
-            if !matches!(language.as_str(), "id" | "en") {
-                anyhow::bail!("--language: id atau en");
-            }
-            let region = region
-                .map(|r| {
-                    crate::domain::RegionCode::parse(&r)
-                        .map(|c| c.to_string())
-                        .map_err(|e| anyhow::anyhow!("--region: {e}"))
-                })
-                .transpose()?;
-            match (role, &region, team) {
-                (Role::Coordinator | Role::Manager, None, _) => {
-                    anyhow::bail!(
-                        "--region wajib untuk {} / --region is required",
-                        role.as_str()
-                    )
-                }
-                (Role::Field, _, None) => {
-                    anyhow::bail!("--team wajib untuk field / --team is required")
-                }
-                (Role::Admin, Some(_), _) | (Role::Admin, _, Some(_)) => {
-                    anyhow::bail!("admin tidak memakai --region/--team / admin takes neither")
-                }
-                (Role::Coordinator | Role::Manager, _, Some(_)) => {
-                    anyhow::bail!("--team hanya untuk field / --team is for field members")
-                }
-                _ => {}
-            }
             let (password, generated) = password_from(password_stdin)?;
-            let hash = tokio::task::spawn_blocking(move || {
-                crate::auth::hash_password(&password).map(|h| (h, password))
-            })
-            .await??;
-            let new = NewUser {
-                display_name: name.unwrap_or_else(|| username.clone()),
-                username: username.clone(),
-                password_hash: hash.0,
-                role: role.as_str().to_string(),
-                region_code: if role == Role::Field { None } else { region },
-                team_id: team,
+            let new = accounts::NewAccount {
+                username,
+                role,
+                region,
+                team,
+                name,
                 language,
+                password: password.clone(),
             };
-            match accounts::add_user(db, new, &cli_actor()).await? {
-                UserAdd::Created(u) => {
-                    println!(
-                        "pengguna {} dibuat (id {}, peran {})",
-                        u.username, u.id, u.role
-                    );
-                    if generated {
-                        println!("kata sandi awal (tampil sekali): {}", hash.1);
-                    }
-                    Ok(())
-                }
-                UserAdd::UsernameTaken => {
-                    anyhow::bail!("--username: {username} sudah ada / already exists")
-                }
-                UserAdd::NoSuchTeam => anyhow::bail!("--team: tim tidak ditemukan / no such team"),
+            let u = accounts::add_user(db, new, &cli_actor()).await?;
+            println!(
+                "pengguna {} dibuat (id {}, peran {})",
+                u.username, u.id, u.role
+            );
+            if generated {
+                println!("kata sandi awal (tampil sekali): {password}");
             }
+            Ok(())
         }
         UserAction::Passwd {
             username,
             password_stdin,
         } => {
-            let Some(user) = accounts::find_user(db, username.trim()).await? else {
-                anyhow::bail!("--username: {username} tidak ditemukan / not found");
-            };
             let (password, generated) = password_from(password_stdin)?;
-            let shown = password.clone();
-            let hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
-                .await??;
-            accounts::set_password(db, user.id, &hash, &cli_actor()).await?;
+            let user =
+                accounts::reset_password(db, &username, password.clone(), &cli_actor()).await?;
             println!(
                 "kata sandi {} diganti; semua sesi lamanya berakhir",
                 user.username
             );
             if generated {
-                println!("kata sandi baru (tampil sekali): {shown}");
+                println!("kata sandi baru (tampil sekali): {password}");
             }
             Ok(())
         }
         UserAction::List { json } => {
-            let users = accounts::list_users(db).await?;
+            let users = accounts::users(db).await?;
             if json {
                 let items: Vec<_> = users
                     .iter()
@@ -184,24 +127,28 @@ pub(super) async fn user_command(db: &store::Db, action: UserAction) -> anyhow::
                 println!("{}", serde_json::to_string_pretty(&items)?);
                 return Ok(());
             }
-            println!(
-                "{:>5}  {:<24} {:<12} {:<8} {:>5}  nama",
-                "id", "pengguna", "peran", "wilayah", "tim"
-            );
-            for u in &users {
-                println!(
-                    "{:>5}  {:<24} {:<12} {:<8} {:>5}  {}",
-                    u.id,
-                    u.username,
-                    u.role,
-                    u.region_code.as_deref().unwrap_or("-"),
-                    u.team_id
-                        .map(|t| t.to_string())
-                        .unwrap_or_else(|| "-".into()),
-                    u.display_name
-                );
-            }
+            print_users(&users);
             Ok(())
         }
+    }
+}
+
+fn print_users(users: &[accounts::User]) {
+    println!(
+        "{:>5}  {:<24} {:<12} {:<8} {:>5}  nama",
+        "id", "pengguna", "peran", "wilayah", "tim"
+    );
+    for u in users {
+        println!(
+            "{:>5}  {:<24} {:<12} {:<8} {:>5}  {}",
+            u.id,
+            u.username,
+            u.role,
+            u.region_code.as_deref().unwrap_or("-"),
+            u.team_id
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "-".into()),
+            u.display_name
+        );
     }
 }

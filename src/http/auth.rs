@@ -14,11 +14,13 @@ use serde::Deserialize;
 use warp::Reply;
 use warp::reply::Response;
 
+use super::params::{auth_header, json_body, reply, with_state};
 use super::{ApiError, AppState};
-use crate::auth::{self, Principal, Role};
+use crate::auth::{Principal, Role};
 use crate::config::{Secret, Settings};
-use crate::store::accounts;
-use crate::store::entity::users;
+use crate::services::accounts::{self, AccountError, User};
+use warp::Filter;
+use warp::filters::BoxedFilter;
 
 type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
 
@@ -144,16 +146,6 @@ fn bearer(header: Option<&str>) -> Option<&str> {
         .filter(|t| t.starts_with("fs_") && t.len() < 100)
 }
 
-pub fn principal_of(user: &users::Model) -> Option<Principal> {
-    Some(Principal {
-        user_id: user.id,
-        username: user.username.clone(),
-        role: Role::parse(&user.role).ok()?,
-        region: user.region_code.clone(),
-        team_id: user.team_id,
-    })
-}
-
 /// The caller, if their token is live and their role is one of `roles` (401, else 403).
 pub async fn require(
     s: &AppState,
@@ -161,11 +153,9 @@ pub async fn require(
     roles: &[Role],
 ) -> Result<Principal, ApiError> {
     let token = bearer(header.as_deref()).ok_or_else(unauthorized)?;
-    let hash = auth::sha256_hex(token.as_bytes());
-    let (_, user) = accounts::session_user(&s.db, &hash, chrono::Utc::now())
+    let p = accounts::principal_for_token(&s.db, token, chrono::Utc::now())
         .await?
         .ok_or_else(unauthorized)?;
-    let p = principal_of(&user).ok_or_else(unauthorized)?;
     if !p.is(roles) {
         return Err(forbidden());
     }
@@ -207,30 +197,17 @@ impl std::fmt::Debug for LoginRequest {
     }
 }
 
-fn user_json(u: &users::Model) -> serde_json::Value {
+fn user_json(u: &User) -> serde_json::Value {
     serde_json::json!({
         "id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
         "region": u.region_code, "team_id": u.team_id, "language": u.language,
     })
 }
 
-async fn verify_blocking(hash: String, password: String) -> Result<bool, ApiError> {
-    tokio::task::spawn_blocking(move || auth::verify_password(&hash, &password))
-        .await
-        .map_err(|e| ApiError::Internal(format!("password check task: {e}")))
-}
-
 /// One session for a user: the token (shown once) and when it ends.
-async fn new_session(s: &AppState, user: &users::Model) -> Result<serde_json::Value, ApiError> {
-    let token = auth::new_session_token();
+async fn new_session(s: &AppState, user: &User) -> Result<serde_json::Value, ApiError> {
     let expires_at = chrono::Utc::now() + s.auth.session_ttl;
-    accounts::create_session(
-        &s.db,
-        user.id,
-        &auth::sha256_hex(token.as_bytes()),
-        expires_at,
-    )
-    .await?;
+    let token = accounts::open_session(&s.db, user, expires_at).await?;
     Ok(serde_json::json!({ "token": token, "expires_at": expires_at, "user": user_json(user) }))
 }
 
@@ -251,16 +228,10 @@ pub async fn login(
         return Err(ApiError::TooMany(wait));
     }
     let name = body.username.trim().to_lowercase();
-    let user = accounts::find_user(&s.db, body.username.trim()).await?;
-    // An unknown user costs one hash verification too, so timing does not reveal accounts.
-    let hash = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| auth::DUMMY_HASH.clone());
-    let ok = verify_blocking(hash, body.password).await?;
+    let user = accounts::check_credentials(&s.db, &body.username, body.password).await?;
     let user = match user {
-        Some(u) if ok && u.active => u,
-        _ => {
+        Some(u) => u,
+        None => {
             tracing::info!(username = %body.username.trim(), "login refused");
             // The failure is counted; it is answered 429 only when the name was already over its
             // limit (the attempt that reaches a limit is still told the password was wrong).
@@ -287,14 +258,14 @@ pub async fn login(
 pub async fn logout(s: AppState, header: Option<String>) -> Result<Response, ApiError> {
     require(&s, header.clone(), ANY).await?;
     let token = bearer(header.as_deref()).ok_or_else(unauthorized)?;
-    accounts::revoke_session(&s.db, &auth::sha256_hex(token.as_bytes())).await?;
+    accounts::end_session(&s.db, token).await?;
     Ok(warp::reply::with_status(warp::reply(), warp::http::StatusCode::NO_CONTENT).into_response())
 }
 
 /// GET /api/v1/auth/me
 pub async fn me(s: AppState, header: Option<String>) -> Result<Response, ApiError> {
     let p = require(&s, header, ANY).await?;
-    let user = accounts::user_by_id(&s.db, p.user_id)
+    let user = accounts::user(&s.db, p.user_id)
         .await?
         .ok_or_else(unauthorized)?;
     Ok(warp::reply::json(&user_json(&user)).into_response())
@@ -320,26 +291,73 @@ pub async fn change_password(
     body: PasswordRequest,
 ) -> Result<Response, ApiError> {
     let p = require(&s, header, ANY).await?;
-    let user = accounts::user_by_id(&s.db, p.user_id)
+    let user = accounts::user(&s.db, p.user_id)
         .await?
         .ok_or_else(unauthorized)?;
-    if !verify_blocking(user.password_hash.clone(), body.current_password).await? {
-        return Err(ApiError::Unauthorized(
-            "Kata sandi lama salah / wrong current password".into(),
-        ));
-    }
-    auth::check_password_strength(&body.new_password).map_err(|e| ApiError::Invalid {
-        message: e.to_string(),
-        errors: vec![crate::fieldlog::FieldError {
-            field: "new_password".into(),
-            message: e.to_string(),
-        }],
-    })?;
-    let new = body.new_password;
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&new))
-        .await
-        .map_err(|e| ApiError::Internal(format!("hash task: {e}")))?
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    accounts::set_password(&s.db, user.id, &hash, &p.actor()).await?;
+    accounts::change_password(
+        &s.db,
+        &user,
+        body.current_password,
+        body.new_password,
+        &p.actor(),
+    )
+    .await?;
     Ok(warp::reply::json(&new_session(&s, &user).await?).into_response())
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::WrongPassword => ApiError::Unauthorized(e.to_string()),
+            AccountError::WeakPassword(m) => ApiError::Invalid {
+                message: m.clone(),
+                errors: vec![crate::fieldlog::FieldError {
+                    field: "new_password".into(),
+                    message: m,
+                }],
+            },
+            AccountError::Store(e) => e.into(),
+            AccountError::Hashing(m) => ApiError::Internal(m),
+            other => ApiError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+/// /api/v1/auth/….
+pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
+    let login = warp::path!("api" / "v1" / "auth" / "login")
+        .and(warp::post())
+        .and(warp::body::content_length_limit(16 * 1024))
+        .and(
+            warp::ext::optional::<super::server::ClientAddr>()
+                .map(|c: Option<super::server::ClientAddr>| c.map(|c| c.0)),
+        )
+        .and(warp::header::optional::<String>("x-forwarded-for"))
+        .and(json_body::<LoginRequest>())
+        .and(with_state(state.clone()))
+        .and_then(
+            |addr, xff, body, s: AppState| async move { reply(login(s, addr, xff, body).await) },
+        )
+        .boxed();
+    let logout = warp::path!("api" / "v1" / "auth" / "logout")
+        .and(warp::post())
+        .and(auth_header())
+        .and(with_state(state.clone()))
+        .and_then(|h, s: AppState| async move { reply(logout(s, h).await) })
+        .boxed();
+    let me = warp::path!("api" / "v1" / "auth" / "me")
+        .and(warp::get())
+        .and(auth_header())
+        .and(with_state(state.clone()))
+        .and_then(|h, s: AppState| async move { reply(me(s, h).await) })
+        .boxed();
+    let password = warp::path!("api" / "v1" / "auth" / "password")
+        .and(warp::post())
+        .and(warp::body::content_length_limit(16 * 1024))
+        .and(auth_header())
+        .and(json_body::<PasswordRequest>())
+        .and(with_state(state.clone()))
+        .and_then(|h, body, s: AppState| async move { reply(change_password(s, h, body).await) })
+        .boxed();
+    vec![login, logout, me, password]
 }

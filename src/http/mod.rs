@@ -3,14 +3,19 @@
 //! into the same envelope by `recover`.
 
 mod auth;
+mod catalog;
+mod emails;
 mod error;
+mod params;
+mod plans;
+mod priorities;
 mod routes;
 pub mod server;
 mod visits;
 
 pub use auth::AuthState;
 pub use error::ApiError;
-pub use routes::{OUTBOX_STATUSES, routes};
+pub use routes::routes;
 
 use std::net::SocketAddr;
 

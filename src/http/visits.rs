@@ -5,20 +5,19 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
+use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
-use warp::{Reply, http::HeaderValue};
+use warp::{Filter, Reply, http::HeaderValue};
 
 use super::auth::{ANY, REVIEWERS, STAFF, require, scope_of};
-use super::routes::region_param;
+use super::params::{Query, auth_header, json_body, region_param, reply, with_state};
 use super::{ApiError, AppState};
 use crate::auth::{LinkError, Principal, Role};
 use crate::domain::{Coordinate, RegionCode};
 use crate::fieldlog::{self, FieldError, Flag, LogInput, Status};
 use crate::store::entity::visit_logs;
 use crate::store::visits::{self as store, Idem, LogQuery, Reviewed, VisitQuery, VisitRecord};
-
-type Query = HashMap<String, String>;
 
 fn not_found(id: i64) -> ApiError {
     ApiError::NotFound(format!("Kunjungan {id} tidak ditemukan / visit not found"))
@@ -434,7 +433,7 @@ async fn kecamatan_of(s: &AppState, v: &VisitRecord) -> Result<Option<String>, A
         return Ok(None);
     };
     Ok(
-        crate::store::queries::region_names(&s.db, std::slice::from_ref(&code))
+        crate::services::catalog::region_names(&s.db, std::slice::from_ref(&code))
             .await?
             .remove(&code),
     )
@@ -669,7 +668,7 @@ pub async fn export_csv(s: AppState, h: Option<String>, q: Query) -> Result<Resp
     {
         names.insert(site.id, site.name);
     }
-    let teams: HashMap<i64, String> = crate::store::queries::list_teams(&s.db)
+    let teams: HashMap<i64, String> = crate::services::catalog::teams(&s.db)
         .await?
         .into_iter()
         .map(|t| (t.id, t.name))
@@ -903,7 +902,7 @@ pub async fn weekly(s: AppState, h: Option<String>, q: Query) -> Result<Response
     }
     let coverage = store::coverage_changes(&s.db, &region).await?;
     let names =
-        crate::store::queries::region_names(&s.db, &kec.keys().cloned().collect::<Vec<_>>())
+        crate::services::catalog::region_names(&s.db, &kec.keys().cloned().collect::<Vec<_>>())
             .await?;
     let kecamatan: Vec<_> = kec
         .into_iter()
@@ -952,16 +951,114 @@ pub async fn audit(s: AppState, h: Option<String>, q: Query) -> Result<Response,
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::BadRequest("parameter limit: 1..1000".into()));
     }
-    let items: Vec<_> = crate::store::accounts::list_audit(&s.db, scope.as_ref(), limit as u64)
+    let items: Vec<_> = crate::services::accounts::audit_trail(&s.db, scope.as_ref(), limit as u64)
         .await?
         .into_iter()
         .map(|a| {
             serde_json::json!({
                 "id": a.id, "at": a.at, "actor": a.actor, "action": a.action,
                 "object_type": a.object_type, "object_id": a.object_id, "region": a.region_code,
-                "detail": serde_json::from_str::<serde_json::Value>(&a.detail).unwrap_or_default(),
+                "detail": a.detail,
             })
         })
         .collect();
     Ok(warp::reply::json(&serde_json::json!({ "items": items })).into_response())
+}
+
+/// Visits and their logs, the per-visit form, review, the weekly report, the audit trail.
+pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
+    let visits = warp::path!("api" / "v1" / "visits")
+        .and(warp::get())
+        .and(auth_header())
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(|h, q: Query, s: AppState| async move { reply(list(s, h, q).await) })
+        .boxed();
+    let visit = warp::path!("api" / "v1" / "visits" / i64)
+        .and(warp::get())
+        .and(auth_header())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, h, s: AppState| async move { reply(get(s, h, id).await) })
+        .boxed();
+    let visit_logs = warp::path!("api" / "v1" / "visits" / i64 / "logs")
+        .and(warp::get())
+        .and(auth_header())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, h, s: AppState| async move { reply(history(s, h, id).await) })
+        .boxed();
+    let create_log = warp::path!("api" / "v1" / "visits" / i64 / "logs")
+        .and(warp::post())
+        .and(warp::body::content_length_limit(64 * 1024))
+        .and(auth_header())
+        .and(warp::header::optional::<String>("idempotency-key"))
+        .and(warp::body::bytes())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, h, key, body, s: AppState| async move {
+            reply(create_log(s, h, key, id, body).await)
+        })
+        .boxed();
+    let log_list = warp::path!("api" / "v1" / "visit-logs")
+        .and(warp::get())
+        .and(auth_header())
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(|h, q: Query, s: AppState| async move { reply(list_logs(s, h, q).await) })
+        .boxed();
+    let log_csv = warp::path!("api" / "v1" / "visit-logs.csv")
+        .and(warp::get())
+        .and(auth_header())
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(|h, q: Query, s: AppState| async move { reply(export_csv(s, h, q).await) })
+        .boxed();
+    let review = warp::path!("api" / "v1" / "visit-logs" / i64 / "review")
+        .and(warp::post())
+        .and(warp::body::content_length_limit(16 * 1024))
+        .and(auth_header())
+        .and(json_body::<ReviewRequest>())
+        .and(with_state(state.clone()))
+        .and_then(
+            |id: i64, h, body, s: AppState| async move { reply(review(s, h, id, body).await) },
+        )
+        .boxed();
+    let weekly = warp::path!("api" / "v1" / "reports" / "weekly")
+        .and(warp::get())
+        .and(auth_header())
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(|h, q: Query, s: AppState| async move { reply(weekly(s, h, q).await) })
+        .boxed();
+    let audit = warp::path!("api" / "v1" / "audit")
+        .and(warp::get())
+        .and(auth_header())
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(|h, q: Query, s: AppState| async move { reply(audit(s, h, q).await) })
+        .boxed();
+    let form = warp::path!("v" / String)
+        .and(warp::get())
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(|t: String, q: Query, s: AppState| async move { reply(form(s, t, q).await) })
+        .boxed();
+    let submit = warp::path!("v" / String)
+        .and(warp::post())
+        .and(warp::body::content_length_limit(64 * 1024))
+        .and(warp::query::<Query>())
+        .and(warp::body::bytes())
+        .and(with_state(state.clone()))
+        .and_then(
+            |t: String, q: Query, body: bytes::Bytes, s: AppState| async move {
+                // A form body that does not decode is an empty form: the page then names the
+                // missing fields instead of failing bare.
+                let form: HashMap<String, String> =
+                    serde_urlencoded::from_bytes(&body).unwrap_or_default();
+                reply(submit(s, t, q, form).await)
+            },
+        )
+        .boxed();
+    vec![
+        visits, visit, visit_logs, create_log, log_list, log_csv, review, weekly, audit, form,
+        submit,
+    ]
 }

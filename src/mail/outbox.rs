@@ -18,7 +18,6 @@ use tokio::sync::Notify;
 
 use crate::config::{OutboxSettings, Settings};
 use crate::mail::transport::{Mailer, Outgoing, SendError};
-use crate::store::entity::email_outbox;
 use crate::store::{StoreError, outbox};
 
 /// `min(cap, base · 2^(attempt−1)) · (0.5 + 0.5 · jitter)` for `jitter` in [0, 1].
@@ -141,7 +140,7 @@ impl Worker {
         Ok(tally)
     }
 
-    async fn deliver(&self, row: email_outbox::Model) -> Result<Outcome, StoreError> {
+    async fn deliver(&self, row: outbox::Email) -> Result<Outcome, StoreError> {
         let me = &self.inner;
         let out = Outgoing {
             message_id: &row.message_id,
@@ -205,7 +204,7 @@ impl Worker {
     /// (stopping it could not unsend what the relay may already have).
     async fn send_renewing(
         &self,
-        row: &email_outbox::Model,
+        row: &outbox::Email,
         out: &Outgoing<'_>,
     ) -> Result<String, SendError> {
         let me = &self.inner;

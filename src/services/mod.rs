@@ -2,6 +2,9 @@
 //! (`planner`, `priority`, `email`, `fieldlog`, `auth`) and writes back through `store`; the HTTP
 //! API, the CLI and the weekly trigger call these and nothing below them.
 
+pub mod accounts;
+pub mod catalog;
+pub mod emails;
 pub mod importing;
 pub mod planning;
 pub mod publishing;

@@ -479,3 +479,45 @@ async fn remind(
     txn.commit().await?;
     Ok(())
 }
+
+/// A plan approved for the weekly trigger.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Approved {
+    pub id: i64,
+    pub region: String,
+    pub week: String,
+    pub version: i32,
+    pub status: String,
+    pub approved_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApproveError {
+    #[error("Rencana {0} tidak ditemukan / plan not found")]
+    NotFound(i64),
+    /// A newer version of the week exists: approving this one could never publish it.
+    #[error(
+        "Rencana {id} sudah digantikan oleh versi yang lebih baru ({newest}); setujui versi terbaru / plan {id} is superseded by {newest}: approve the newest version"
+    )]
+    Superseded { id: i64, newest: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Approve the newest version of a week: at the weekly trigger it is published and sent.
+/// Audited; approving twice changes nothing.
+pub async fn approve(db: &Db, id: i64, actor: &str) -> Result<Approved, ApproveError> {
+    use crate::store::plans::Approval;
+    match crate::store::plans::approve(db, id, actor).await? {
+        Approval::NotFound => Err(ApproveError::NotFound(id)),
+        Approval::Superseded { newest } => Err(ApproveError::Superseded { id, newest }),
+        Approval::Done(p) => Ok(Approved {
+            id: p.id,
+            region: p.region_code,
+            week: p.week,
+            version: p.version,
+            status: p.status,
+            approved_at: p.approved_at,
+        }),
+    }
+}

@@ -39,20 +39,99 @@ pub async fn audit<C: ConnectionTrait>(
     Ok(())
 }
 
+/// One entry of the audit trail, its detail parsed back into JSON.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub region_code: Option<String>,
+    pub detail: serde_json::Value,
+}
+
+impl From<audit_log::Model> for AuditEntry {
+    fn from(a: audit_log::Model) -> Self {
+        AuditEntry {
+            // Written by `audit` from a `serde_json::Value`, so it parses; `null` if it does not.
+            detail: serde_json::from_str(&a.detail).unwrap_or_default(),
+            id: a.id,
+            at: a.at,
+            actor: a.actor,
+            action: a.action,
+            object_type: a.object_type,
+            object_id: a.object_id,
+            region_code: a.region_code,
+        }
+    }
+}
+
+/// A user account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    /// `admin`, `coordinator`, `field` or `manager`.
+    pub role: String,
+    pub region_code: Option<String>,
+    pub team_id: Option<i64>,
+    pub language: String,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub password_changed_at: DateTime<Utc>,
+}
+
+impl From<users::Model> for User {
+    fn from(u: users::Model) -> Self {
+        let users::Model {
+            id,
+            username,
+            display_name,
+            password_hash,
+            role,
+            region_code,
+            team_id,
+            language,
+            active,
+            created_at,
+            password_changed_at,
+        } = u;
+        User {
+            id,
+            username,
+            display_name,
+            password_hash,
+            role,
+            region_code,
+            team_id,
+            language,
+            active,
+            created_at,
+            password_changed_at,
+        }
+    }
+}
+
 /// The newest entries; a scoped caller sees only those of regions inside their scope.
 pub async fn list_audit(
     db: &DatabaseConnection,
     scope: Option<&crate::domain::RegionCode>,
     limit: u64,
-) -> Result<Vec<audit_log::Model>, StoreError> {
+) -> Result<Vec<AuditEntry>, StoreError> {
     let mut q = audit_log::Entity::find();
     if let Some(r) = scope {
         q = q.filter(super::queries::within(audit_log::Column::RegionCode, r));
     }
-    Ok(q.order_by_desc(audit_log::Column::Id)
+    let rows = q
+        .order_by_desc(audit_log::Column::Id)
         .limit(limit)
         .all(db)
-        .await?)
+        .await?;
+    Ok(rows.into_iter().map(AuditEntry::from).collect())
 }
 
 #[derive(Debug, Clone)]
@@ -67,7 +146,7 @@ pub struct NewUser {
 }
 
 pub enum UserAdd {
-    Created(users::Model),
+    Created(User),
     UsernameTaken,
     NoSuchTeam,
 }
@@ -117,31 +196,30 @@ pub async fn add_user(
     )
     .await?;
     txn.commit().await?;
-    Ok(UserAdd::Created(user))
+    Ok(UserAdd::Created(user.into()))
 }
 
 pub async fn find_user<C: ConnectionTrait>(
     conn: &C,
     username: &str,
-) -> Result<Option<users::Model>, StoreError> {
+) -> Result<Option<User>, StoreError> {
     Ok(users::Entity::find()
         .filter(users::Column::Username.eq(username))
         .one(conn)
-        .await?)
+        .await?
+        .map(User::from))
 }
 
-pub async fn user_by_id(
-    db: &DatabaseConnection,
-    id: i64,
-) -> Result<Option<users::Model>, StoreError> {
-    Ok(users::Entity::find_by_id(id).one(db).await?)
+pub async fn user_by_id(db: &DatabaseConnection, id: i64) -> Result<Option<User>, StoreError> {
+    Ok(users::Entity::find_by_id(id).one(db).await?.map(User::from))
 }
 
-pub async fn list_users(db: &DatabaseConnection) -> Result<Vec<users::Model>, StoreError> {
-    Ok(users::Entity::find()
+pub async fn list_users(db: &DatabaseConnection) -> Result<Vec<User>, StoreError> {
+    let rows = users::Entity::find()
         .order_by_asc(users::Column::Username)
         .all(db)
-        .await?)
+        .await?;
+    Ok(rows.into_iter().map(User::from).collect())
 }
 
 /// Replace a password hash and end every session of that user; `false` if there is no user.
@@ -186,9 +264,9 @@ pub async fn create_session(
     user_id: i64,
     token_hash: &str,
     expires_at: DateTime<Utc>,
-) -> Result<sessions::Model, StoreError> {
+) -> Result<(), StoreError> {
     let now = Utc::now();
-    Ok(sessions::Entity::insert(sessions::ActiveModel {
+    sessions::Entity::insert(sessions::ActiveModel {
         token_hash: Set(token_hash.to_string()),
         user_id: Set(user_id),
         created_at: Set(now),
@@ -197,18 +275,19 @@ pub async fn create_session(
         last_seen_at: Set(now),
         ..Default::default()
     })
-    .exec_with_returning(db)
-    .await?)
+    .exec(db)
+    .await?;
+    Ok(())
 }
 
-/// The live session behind a token hash and its (active) user.
+/// The (active) user behind a live session's token hash.
 pub async fn session_user(
     db: &DatabaseConnection,
     token_hash: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(sessions::Model, users::Model)>, StoreError> {
+) -> Result<Option<User>, StoreError> {
     // One round trip: every authenticated request pays it.
-    let Some((session, Some(user))) = sessions::Entity::find()
+    let Some((_, Some(user))) = sessions::Entity::find()
         .find_also_related(users::Entity)
         .filter(sessions::Column::TokenHash.eq(token_hash))
         .filter(sessions::Column::RevokedAt.is_null())
@@ -221,7 +300,7 @@ pub async fn session_user(
     if !user.active {
         return Ok(None);
     }
-    Ok(Some((session, user)))
+    Ok(Some(user.into()))
 }
 
 /// End one session (logout). Idempotent.

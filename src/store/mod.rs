@@ -8,6 +8,7 @@ pub mod import;
 pub mod outbox;
 pub mod plans;
 pub mod queries;
+pub mod rows;
 pub mod visits;
 
 use std::time::Duration;

@@ -34,6 +34,96 @@ pub struct NewMessage {
     pub ics: Option<String>,
 }
 
+/// One queued message as the worker, the API and the command line see it: a plain copy of its
+/// row, so that nothing outside the store depends on the table's entity.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Email {
+    pub id: i64,
+    pub dedupe_key: String,
+    pub message_id: String,
+    /// `schedule`, `change` or `reminder`.
+    pub kind: String,
+    pub plan_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub region_code: String,
+    pub recipient: String,
+    pub language: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub ics: Option<String>,
+    /// `pending`, `sending`, `sent`, `failed` or `dead`.
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub locked_by: Option<String>,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub smtp_response: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<email_outbox::Model> for Email {
+    fn from(m: email_outbox::Model) -> Self {
+        let email_outbox::Model {
+            id,
+            dedupe_key,
+            message_id,
+            kind,
+            plan_id,
+            team_id,
+            region_code,
+            recipient,
+            language,
+            subject,
+            body_text,
+            body_html,
+            ics,
+            status,
+            attempts,
+            max_attempts,
+            next_attempt_at,
+            locked_by,
+            locked_until,
+            last_error,
+            smtp_response,
+            created_at,
+            sent_at,
+        } = m;
+        Email {
+            id,
+            dedupe_key,
+            message_id,
+            kind,
+            plan_id,
+            team_id,
+            region_code,
+            recipient,
+            language,
+            subject,
+            body_text,
+            body_html,
+            ics,
+            status,
+            attempts,
+            max_attempts,
+            next_attempt_at,
+            locked_by,
+            locked_until,
+            last_error,
+            smtp_response,
+            created_at,
+            sent_at,
+        }
+    }
+}
+
+fn emails(rows: Vec<email_outbox::Model>) -> Vec<Email> {
+    rows.into_iter().map(Email::from).collect()
+}
+
 /// `<random@domain>`: unique per row and the same on every retry of that row.
 pub fn new_message_id(domain: &str) -> String {
     format!("<{}@{}>", uuid::Uuid::new_v4().simple(), domain)
@@ -117,7 +207,7 @@ pub async fn claim(
     limit: u64,
     lease: chrono::Duration,
     now: DateTime<Utc>,
-) -> Result<Vec<email_outbox::Model>, StoreError> {
+) -> Result<Vec<Email>, StoreError> {
     let txn = begin_write(db).await?;
     Entity::update_many()
         .col_expr(Column::Status, Expr::value("dead"))
@@ -162,7 +252,7 @@ pub async fn claim(
         .all(&txn)
         .await?;
     txn.commit().await?;
-    Ok(claimed)
+    Ok(emails(claimed))
 }
 
 /// Fenced by the lease holder: a worker whose lease was taken over changes nothing.
@@ -212,7 +302,7 @@ pub async fn mark_sent(
 /// A transient failure: back to `pending` at `next_at`, or `dead` when out of attempts.
 pub async fn mark_retry(
     db: &DatabaseConnection,
-    row: &email_outbox::Model,
+    row: &Email,
     worker: &str,
     error: &str,
     next_at: DateTime<Utc>,
@@ -262,7 +352,7 @@ pub async fn list(
     status: Option<&str>,
     plan: Option<i64>,
     limit: u64,
-) -> Result<Vec<email_outbox::Model>, StoreError> {
+) -> Result<Vec<Email>, StoreError> {
     let mut q = Entity::find();
     if let Some(r) = scope {
         q = q.filter(super::queries::within(Column::RegionCode, r));
@@ -273,14 +363,13 @@ pub async fn list(
     if let Some(p) = plan {
         q = q.filter(Column::PlanId.eq(p));
     }
-    Ok(q.order_by_asc(Column::Id).limit(limit).all(db).await?)
+    Ok(emails(
+        q.order_by_asc(Column::Id).limit(limit).all(db).await?,
+    ))
 }
 
-pub async fn get(
-    db: &DatabaseConnection,
-    id: i64,
-) -> Result<Option<email_outbox::Model>, StoreError> {
-    Ok(Entity::find_by_id(id).one(db).await?)
+pub async fn get(db: &DatabaseConnection, id: i64) -> Result<Option<Email>, StoreError> {
+    Ok(Entity::find_by_id(id).one(db).await?.map(Email::from))
 }
 
 /// What a manual retry did.
@@ -289,7 +378,7 @@ pub enum Retry {
     NotFound,
     /// Only `failed` and `dead` messages are retried by hand; the others are on their way.
     NotRetriable(String),
-    Requeued(Box<email_outbox::Model>),
+    Requeued(Box<Email>),
 }
 
 /// Put a `failed` or `dead` message back in the queue with a fresh set of attempts (and the same
@@ -323,7 +412,7 @@ pub async fn retry(
     )
     .await?;
     txn.commit().await?;
-    Ok(Retry::Requeued(Box::new(row)))
+    Ok(Retry::Requeued(Box::new(row.into())))
 }
 
 /// Failed or dead rows back to `pending`, due now, with a fresh set of attempts (same Message-ID).

@@ -107,8 +107,10 @@ pub async fn insert(db: &DatabaseConnection, plan: NewPlan) -> Result<i64, Store
     Ok(saved.id)
 }
 
+pub use super::rows::Plan;
+
 pub struct StoredPlan {
-    pub plan: plans::Model,
+    pub plan: Plan,
     pub stops: Vec<plan_stops::Model>,
     pub sites: HashMap<i64, sites::Model>,
     pub teams: HashMap<i64, teams::Model>,
@@ -143,7 +145,7 @@ pub async fn load(db: &DatabaseConnection, id: i64) -> Result<Option<StoredPlan>
     codes.dedup();
     let kecamatan = super::queries::region_names(db, &codes).await?;
     Ok(Some(StoredPlan {
-        plan,
+        plan: plan.into(),
         stops,
         sites: site_map,
         teams: team_map,
@@ -187,11 +189,8 @@ pub async fn sites_by_id(
     Ok(out)
 }
 
-pub async fn load_plan(
-    db: &DatabaseConnection,
-    id: i64,
-) -> Result<Option<plans::Model>, StoreError> {
-    Ok(plans::Entity::find_by_id(id).one(db).await?)
+pub async fn load_plan(db: &DatabaseConnection, id: i64) -> Result<Option<Plan>, StoreError> {
+    Ok(plans::Entity::find_by_id(id).one(db).await?.map(Plan::from))
 }
 
 /// (site, day) pairs with a logged visit outcome, for the given sites.
@@ -347,13 +346,14 @@ pub async fn published_of<C: sea_orm::ConnectionTrait>(
     conn: &C,
     region: &str,
     week: &str,
-) -> Result<Option<plans::Model>, StoreError> {
+) -> Result<Option<Plan>, StoreError> {
     Ok(plans::Entity::find()
         .filter(plans::Column::RegionCode.eq(region))
         .filter(plans::Column::Week.eq(week))
         .filter(plans::Column::Status.eq("published"))
         .one(conn)
-        .await?)
+        .await?
+        .map(Plan::from))
 }
 
 /// The newest version of a region-week, if any.
@@ -361,13 +361,14 @@ pub async fn latest(
     db: &DatabaseConnection,
     region: &str,
     week: &str,
-) -> Result<Option<plans::Model>, StoreError> {
+) -> Result<Option<Plan>, StoreError> {
     Ok(plans::Entity::find()
         .filter(plans::Column::RegionCode.eq(region))
         .filter(plans::Column::Week.eq(week))
         .order_by_desc(plans::Column::Version)
         .one(db)
-        .await?)
+        .await?
+        .map(Plan::from))
 }
 
 /// What approving did.
@@ -379,7 +380,7 @@ pub enum Approval {
     Superseded {
         newest: i64,
     },
-    Done(Box<plans::Model>),
+    Done(Box<Plan>),
 }
 
 /// Mark the newest version of a week approved for the weekly trigger, audited, in one
@@ -426,7 +427,7 @@ pub async fn approve(
         .await?
         .expect("read in this transaction");
     txn.commit().await?;
-    Ok(Approval::Done(Box::new(plan)))
+    Ok(Approval::Done(Box::new(plan.into())))
 }
 
 /// Members of the given teams, by team.
@@ -448,15 +449,17 @@ pub async fn list(
     db: &DatabaseConnection,
     region: &str,
     week: Option<&str>,
-) -> Result<Vec<plans::Model>, StoreError> {
+) -> Result<Vec<Plan>, StoreError> {
     let mut q = plans::Entity::find().filter(plans::Column::RegionCode.eq(region));
     if let Some(w) = week {
         q = q.filter(plans::Column::Week.eq(w));
     }
-    Ok(q.order_by_desc(plans::Column::Week)
+    let rows = q
+        .order_by_desc(plans::Column::Week)
         .order_by_desc(plans::Column::Version)
         .all(db)
-        .await?)
+        .await?;
+    Ok(rows.into_iter().map(Plan::from).collect())
 }
 
 /// A region's name and time zone (without its boundary).

@@ -69,7 +69,12 @@ async fn post(app: &TestApp, path: &str) -> reqwest::Response {
 }
 
 async fn row(app: &TestApp, id: i64) -> email_outbox::Model {
-    outbox::get(&app.db, id).await.unwrap().expect("outbox row")
+    use sea_orm::EntityTrait;
+    email_outbox::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("outbox row")
 }
 
 /// Poll `cond` every 20 ms until it holds or `limit` passes; returns whether it held.

@@ -12,7 +12,7 @@ use crate::planner;
 use crate::planner::week::{self, CandidateInput, TeamInput, WeekSettings};
 use crate::planner::{InstanceSite, TeamDayRef};
 use crate::services::ranking::{self, RankError, Ranker};
-use crate::store::entity::{plan_stops, plans as plans_entity};
+use crate::store::entity::plan_stops;
 use crate::store::{StoreError, plans};
 
 #[derive(Debug, thiserror::Error)]
@@ -58,12 +58,27 @@ pub struct PlanOptions {
 
 /// How many unscheduled sites get a reason.
 pub use crate::domain::plan::Changes;
+pub use crate::store::plans::Plan as PlanHeader;
+
+/// A plan's own record (no stops), or `None`.
+pub async fn plan_header(db: &Db, id: i64) -> Result<Option<PlanHeader>, StoreError> {
+    plans::load_plan(db, id).await
+}
+
+/// The versions of a region's weekly plans, newest week and version first.
+pub async fn versions(
+    db: &Db,
+    region: &str,
+    week: Option<&str>,
+) -> Result<Vec<PlanHeader>, StoreError> {
+    plans::list(db, region, week).await
+}
 
 pub const EXPLAINED: usize = 20;
 
 /// The plan a re-plan starts from.
 struct Base {
-    plan: plans_entity::Model,
+    plan: plans::Plan,
     stops: Vec<plan_stops::Model>,
     /// Days before this one were worked: their visits stay as they were, nothing is added.
     frozen_before: chrono::NaiveDate,

@@ -1,0 +1,117 @@
+//! What every resource's routes share: the query map, the state and header filters, JSON bodies
+//! and replies, and the parameters that several resources read (region, week, kinds, limits).
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+
+use serde::Serialize;
+use warp::reply::Response;
+use warp::{Filter, Reply};
+
+use super::{ApiError, AppState};
+use crate::auth::Principal;
+use crate::domain::{RegionCode, SiteKind};
+
+pub(super) type Query = HashMap<String, String>;
+
+pub(super) fn with_state(
+    state: AppState,
+) -> impl Filter<Extract = (AppState,), Error = Infallible> + Clone {
+    warp::any().map(move || state.clone())
+}
+
+pub(super) fn json<T: Serialize>(value: &T) -> Response {
+    warp::reply::json(value).into_response()
+}
+
+pub(super) fn reply(result: Result<Response, ApiError>) -> Result<Response, Infallible> {
+    Ok(result.unwrap_or_else(ApiError::into_response))
+}
+
+pub(super) fn auth_header() -> impl Filter<Extract = (Option<String>,), Error = Infallible> + Clone
+{
+    warp::header::optional::<String>("authorization")
+        .or(warp::any().map(|| None))
+        .unify()
+}
+
+pub(super) fn param<T: std::str::FromStr>(
+    q: &Query,
+    name: &str,
+    default: T,
+) -> Result<T, ApiError> {
+    match q.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| ApiError::BadRequest(format!("parameter {name}: nilai tidak sah {v:?}"))),
+    }
+}
+
+pub(super) fn kinds_param(q: &Query) -> Result<Vec<SiteKind>, ApiError> {
+    match q.get("kind").map(|k| k.trim()).filter(|k| !k.is_empty()) {
+        None => Ok(Vec::new()),
+        Some(list) => list
+            .split(',')
+            .map(SiteKind::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ApiError::BadRequest(format!("parameter kind: {e}"))),
+    }
+}
+
+/// `week`, or the week after the region's current one on its own clock (WIB without a region).
+pub(super) fn week_param(
+    q: &Query,
+    region: Option<&RegionCode>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    q.get("week")
+        .map(|w| w.to_string())
+        .filter(|w| !w.trim().is_empty())
+        .unwrap_or_else(|| match region {
+            Some(r) => r.next_week(now).to_string(),
+            None => crate::domain::Week::after(
+                now.with_timezone(&chrono_tz::Asia::Jakarta).date_naive(),
+            )
+            .to_string(),
+        })
+}
+
+pub const MAX_LIMIT: usize = 1000;
+
+/// A JSON body. Read as bytes and rejected with our own error, so that a bad body on a path that
+/// other methods also serve answers 400 rather than warp's preferred 405.
+pub(super) fn json_body<T: serde::de::DeserializeOwned + Send>()
+-> impl Filter<Extract = (T,), Error = warp::Rejection> + Clone {
+    warp::body::bytes().and_then(|body: bytes::Bytes| async move {
+        serde_json::from_slice(&body)
+            .map_err(|e| warp::reject::custom(super::error::BadJson(e.to_string())))
+    })
+}
+
+/// A JSON body, or none at all (then the type's default): `POST .../replan` needs no options.
+pub(super) fn json_or_empty<T: serde::de::DeserializeOwned + Default + Send>()
+-> impl Filter<Extract = (T,), Error = warp::Rejection> + Clone {
+    warp::body::bytes().and_then(|body: bytes::Bytes| async move {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(T::default());
+        }
+        serde_json::from_slice(&body)
+            .map_err(|e| warp::reject::custom(super::error::BadJson(e.to_string())))
+    })
+}
+
+/// A region the caller must reach (403 otherwise: region codes are public, plans are not).
+pub(super) fn in_scope(p: &Principal, region: &RegionCode) -> Result<(), ApiError> {
+    if p.covers_region(region.as_str()) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "Wilayah {region} di luar cakupan Anda / region outside your scope"
+        )))
+    }
+}
+
+pub(super) fn region_param(raw: &str, name: &str) -> Result<RegionCode, ApiError> {
+    RegionCode::parse(raw).map_err(|e| ApiError::BadRequest(format!("parameter {name}: {e}")))
+}

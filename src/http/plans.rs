@@ -1,0 +1,346 @@
+//! A week's plans: make one, list the versions, read one (JSON or GeoJSON), pin, re-plan,
+//! publish, approve.
+
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+use warp::{Filter, Reply};
+
+use super::auth::{PLANNERS, STAFF, require};
+use super::params::{
+    Query, auth_header, in_scope, json, json_body, json_or_empty, region_param, reply, with_state,
+};
+use super::{ApiError, AppState};
+use crate::auth::Principal;
+use crate::domain::RegionCode;
+use crate::services::planning::{self, PlanError, PlanOptions};
+use crate::services::ranking;
+
+/// /api/v1/plans and what is done to one plan.
+pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
+    let limit = state.max_body_bytes;
+    let create_plan = warp::path!("api" / "v1" / "plans")
+        .and(warp::post())
+        .and(warp::body::content_length_limit(limit))
+        .and(auth_header())
+        .and(json_body::<PlanRequest>())
+        .and(with_state(state.clone()))
+        .and_then(|h, body: PlanRequest, s: AppState| async move {
+            reply(create_plan(s, h, body).await)
+        })
+        .boxed();
+    let list_plans = warp::path!("api" / "v1" / "plans")
+        .and(warp::get())
+        .and(auth_header())
+        .and(warp::query::<Query>())
+        .and(with_state(state.clone()))
+        .and_then(|h, q: Query, s: AppState| async move { reply(list_plans(s, h, q).await) })
+        .boxed();
+    let get_plan = warp::path!("api" / "v1" / "plans" / String)
+        .and(warp::get())
+        .and(auth_header())
+        .and(with_state(state.clone()))
+        .and_then(|id: String, h, s: AppState| async move { reply(get_plan(s, h, id).await) })
+        .boxed();
+    let put_pins = warp::path!("api" / "v1" / "plans" / i64 / "pins")
+        .and(warp::put())
+        .and(warp::body::content_length_limit(limit))
+        .and(auth_header())
+        .and(json_body::<PinsRequest>())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, h, body: PinsRequest, s: AppState| async move {
+            reply(put_pins(s, h, id, body).await)
+        })
+        .boxed();
+    let get_pins = warp::path!("api" / "v1" / "plans" / i64 / "pins")
+        .and(warp::get())
+        .and(auth_header())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, h, s: AppState| async move { reply(get_pins(s, h, id).await) })
+        .boxed();
+    let replan = warp::path!("api" / "v1" / "plans" / i64 / "replan")
+        .and(warp::post())
+        .and(warp::body::content_length_limit(limit))
+        .and(auth_header())
+        .and(json_or_empty::<ReplanRequest>())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, h, body: ReplanRequest, s: AppState| async move {
+            reply(replan(s, h, id, body).await)
+        })
+        .boxed();
+    let publish = warp::path!("api" / "v1" / "plans" / i64 / "publish")
+        .and(warp::post())
+        .and(auth_header())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, h, s: AppState| async move { reply(publish(s, h, id).await) })
+        .boxed();
+    let approve = warp::path!("api" / "v1" / "plans" / i64 / "approve")
+        .and(warp::post())
+        .and(auth_header())
+        .and(with_state(state.clone()))
+        .and_then(|id: i64, h, s: AppState| async move { reply(approve(s, h, id).await) })
+        .boxed();
+    vec![
+        create_plan,
+        list_plans,
+        get_plan,
+        put_pins,
+        get_pins,
+        replan,
+        publish,
+        approve,
+    ]
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanRequest {
+    region: String,
+    week: Option<String>,
+    time_limit_s: Option<f64>,
+    seed: Option<u64>,
+    /// Sites the coordinator wants considered even outside the top candidates.
+    #[serde(default)]
+    sites: Vec<i64>,
+    /// The week's share of team time per indicator, in percent (`{"kia": 40}`).
+    shares: Option<std::collections::BTreeMap<String, f64>>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PinsRequest {
+    pins: Vec<planning::PinInput>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplanRequest {
+    time_limit_s: Option<f64>,
+    seed: Option<u64>,
+    /// Days before this date count as worked (default: today in the region's time zone).
+    as_of: Option<chrono::NaiveDate>,
+    /// Shares of team time per indicator (default: the re-planned plan's).
+    shares: Option<std::collections::BTreeMap<String, f64>>,
+}
+
+fn time_limit_param(t: Option<f64>) -> Result<(), ApiError> {
+    match t {
+        Some(t) if !(t > 0.0 && t <= MAX_PLAN_SECONDS) => Err(ApiError::BadRequest(format!(
+            "time_limit_s: 0..{MAX_PLAN_SECONDS}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+pub const MAX_PLAN_SECONDS: f64 = 120.0;
+
+impl From<PlanError> for ApiError {
+    fn from(e: PlanError) -> Self {
+        match e {
+            PlanError::BadRequest(m) => ApiError::BadRequest(m),
+            PlanError::NotFound(m) => ApiError::NotFound(m),
+            PlanError::Conflict(m) => ApiError::Conflict(m),
+            PlanError::Store(e) => e.into(),
+            PlanError::Internal(m) => ApiError::Internal(m),
+            PlanError::Busy(b) => ApiError::Busy(b.retry_after_s),
+        }
+    }
+}
+
+/// POST /api/v1/plans — plan a week and store it as a draft (201 with the plan).
+async fn create_plan(
+    s: AppState,
+    h: Option<String>,
+    body: PlanRequest,
+) -> Result<Response, ApiError> {
+    let p = require(&s, h, PLANNERS).await?;
+    let region = region_param(&body.region, "region")?;
+    in_scope(&p, &region)?;
+    time_limit_param(body.time_limit_s)?;
+    let week = body
+        .week
+        .filter(|w| !w.trim().is_empty())
+        .unwrap_or_else(|| region.next_week(s.clock.now()).to_string());
+    let options = PlanOptions {
+        time_limit_s: body.time_limit_s,
+        seed: body.seed,
+        sites: body.sites,
+        shares: body.shares,
+    };
+    let id = planning::plan_week(&s.db, &s.ranker, &s.planner, &region, &week, &options).await?;
+    let view = planning::view(&s.db, id)
+        .await?
+        .ok_or_else(|| ApiError::Internal("stored plan vanished".into()))?;
+    Ok(
+        warp::reply::with_status(warp::reply::json(&view), warp::http::StatusCode::CREATED)
+            .into_response(),
+    )
+}
+
+/// GET /api/v1/plans?region=&week= — the versions of a region's weekly plans, newest first.
+async fn list_plans(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
+    let p = require(&s, h, STAFF).await?;
+    let region = region_param(
+        q.get("region").map(String::as_str).unwrap_or_default(),
+        "region",
+    )?;
+    in_scope(&p, &region)?;
+    let week = q.get("week").filter(|w| !w.trim().is_empty());
+    if let Some(w) = week {
+        ranking::week_start(w).map_err(ApiError::BadRequest)?;
+    }
+    let items: Vec<serde_json::Value> = planning::versions(&s.db, region.as_str(), week.map(String::as_str))
+        .await?
+        .into_iter()
+        .map(|p| {
+            serde_json::json!({
+                "id": p.id, "week": p.week, "version": p.version, "status": p.status,
+                "created_at": p.created_at, "published_at": p.published_at, "approved_at": p.approved_at,
+                "base_plan_id": p.base_plan_id,
+                "priority_served": p.prize, "upper_bound": p.upper_bound, "visits": p.visits, "travel_s": p.travel_s,
+            })
+        })
+        .collect();
+    Ok(json(&serde_json::json!({ "items": items })))
+}
+
+fn plan_not_found(id: i64) -> ApiError {
+    ApiError::NotFound(format!("Rencana {id} tidak ditemukan / plan not found"))
+}
+
+/// PUT /api/v1/plans/{id}/pins — replace the pins of the plan's region-week.
+async fn put_pins(
+    s: AppState,
+    h: Option<String>,
+    id: i64,
+    body: PinsRequest,
+) -> Result<Response, ApiError> {
+    let p = require(&s, h, PLANNERS).await?;
+    plan_in_scope(&s, &p, id).await?;
+    let pins = planning::set_pins(&s.db, &s.planner, id, &body.pins).await?;
+    Ok(json(&serde_json::json!({ "plan_id": id, "pins": pins })))
+}
+
+/// GET /api/v1/plans/{id}/pins
+async fn get_pins(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
+    let p = require(&s, h, STAFF).await?;
+    plan_in_scope(&s, &p, id).await?;
+    let pins = planning::pins(&s.db, id)
+        .await?
+        .ok_or_else(|| plan_not_found(id))?;
+    Ok(json(&serde_json::json!({ "plan_id": id, "pins": pins })))
+}
+
+/// POST /api/v1/plans/{id}/replan — a new draft version that keeps completed and pinned visits
+/// and moves as few others as it can (201 with the plan and what changed).
+async fn replan(
+    s: AppState,
+    h: Option<String>,
+    id: i64,
+    body: ReplanRequest,
+) -> Result<Response, ApiError> {
+    let p = require(&s, h, PLANNERS).await?;
+    let plan = plan_in_scope(&s, &p, id).await?;
+    time_limit_param(body.time_limit_s)?;
+    let as_of = match body.as_of {
+        Some(d) => d,
+        None => {
+            let region = RegionCode::parse(&plan.region_code)
+                .map_err(|e| ApiError::Internal(format!("stored plan region: {e}")))?;
+            region.local_date(s.clock.now())
+        }
+    };
+    let options = PlanOptions {
+        time_limit_s: body.time_limit_s,
+        seed: body.seed,
+        sites: Vec::new(),
+        shares: body.shares,
+    };
+    let (new_id, changes) =
+        planning::replan(&s.db, &s.ranker, &s.planner, id, as_of, &options).await?;
+    let view = planning::view(&s.db, new_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal("stored plan vanished".into()))?;
+    let mut body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.to_string()))?;
+    body["changes"] =
+        serde_json::to_value(changes).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(
+        warp::reply::with_status(warp::reply::json(&body), warp::http::StatusCode::CREATED)
+            .into_response(),
+    )
+}
+
+/// POST /api/v1/plans/{id}/publish — publish and queue the teams' emails in one transaction
+/// (202: the emails go out from the outbox). Idempotent: publishing the published version again
+/// queues nothing (200).
+async fn publish(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
+    let p = require(&s, h, PLANNERS).await?;
+    plan_in_scope(&s, &p, id).await?;
+    let outcome = crate::services::publishing::publish(&s.db, &s.mail, id, &p.actor()).await?;
+    if outcome.emails_queued > 0 {
+        s.wake.notify_one();
+    }
+    let view = planning::view(&s.db, id)
+        .await?
+        .ok_or_else(|| plan_not_found(id))?;
+    let mut body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.to_string()))?;
+    body["newly_published"] = serde_json::Value::Bool(outcome.newly_published);
+    body["emails_queued"] = outcome.emails_queued.into();
+    body["teams_notified"] = outcome.teams_notified.into();
+    let status = if outcome.newly_published {
+        warp::http::StatusCode::ACCEPTED
+    } else {
+        warp::http::StatusCode::OK
+    };
+    Ok(warp::reply::with_status(warp::reply::json(&body), status).into_response())
+}
+
+/// POST /api/v1/plans/{id}/approve — the weekly trigger may publish and send this version.
+async fn approve(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
+    let p = require(&s, h, PLANNERS).await?;
+    plan_in_scope(&s, &p, id).await?;
+    use crate::services::publishing::{self, ApproveError};
+    match publishing::approve(&s.db, id, &p.actor()).await {
+        Ok(approved) => Ok(json(&approved)),
+        Err(ApproveError::NotFound(_)) => Err(plan_not_found(id)),
+        Err(e @ ApproveError::Superseded { .. }) => Err(ApiError::Conflict(e.to_string())),
+        Err(ApproveError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// GET /api/v1/plans/{id} and GET /api/v1/plans/{id}.geojson
+async fn get_plan(s: AppState, h: Option<String>, raw: String) -> Result<Response, ApiError> {
+    let p = require(&s, h, STAFF).await?;
+    let (id, geo) = match raw.strip_suffix(".geojson") {
+        Some(id) => (id, true),
+        None => (raw.as_str(), false),
+    };
+    let not_found =
+        || ApiError::NotFound(format!("Rencana {raw} tidak ditemukan / plan not found"));
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let view = planning::view(&s.db, id)
+        .await?
+        .filter(|v| p.covers_region(&v.region))
+        .ok_or_else(not_found)?;
+    if geo {
+        let body = planning::geojson(&view);
+        return Ok(warp::reply::with_header(
+            warp::reply::json(&body),
+            "content-type",
+            "application/geo+json",
+        )
+        .into_response());
+    }
+    Ok(json(&view))
+}
+
+/// A plan the caller reaches, else "not found" (ids reveal nothing).
+async fn plan_in_scope(
+    s: &AppState,
+    p: &Principal,
+    id: i64,
+) -> Result<planning::PlanHeader, ApiError> {
+    planning::plan_header(&s.db, id)
+        .await?
+        .filter(|plan| p.covers_region(&plan.region_code))
+        .ok_or_else(|| plan_not_found(id))
+}

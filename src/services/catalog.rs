@@ -1,0 +1,66 @@
+//! What the database knows of a region, read as it is: a region with its coverage and
+//! boundaries, the sites and teams, and the counts `jemput demo` reports. No use case decides
+//! anything here; the shells read through this module so that they never reach the store.
+
+use std::collections::HashMap;
+
+use crate::domain::RegionCode;
+use crate::store::queries;
+use crate::store::{Db, StoreError};
+
+pub use crate::store::queries::{
+    Counts, IndicatorCoverage, Page, RegionDetail, SiteView, TeamView,
+};
+
+/// A region with its coverage in `year` (and its boundary when asked).
+pub async fn region(
+    db: &Db,
+    code: &RegionCode,
+    year: i32,
+    boundary: bool,
+) -> Result<Option<RegionDetail>, StoreError> {
+    queries::region_detail(db, code, year, boundary).await
+}
+
+/// Each indicator's coverage of a region in `year`, with its target and gap.
+pub async fn coverage(
+    db: &Db,
+    code: &RegionCode,
+    year: i32,
+) -> Result<Vec<IndicatorCoverage>, StoreError> {
+    queries::coverage_for(db, code, year).await
+}
+
+/// Active sites, inside `region` when given, of `kinds` (site kind codes) when not empty, one page
+/// at a time.
+pub async fn sites(
+    db: &Db,
+    region: Option<&RegionCode>,
+    kinds: &[String],
+    page: u64,
+    per_page: u64,
+) -> Result<Page<SiteView>, StoreError> {
+    queries::list_sites(db, region, kinds, page, per_page).await
+}
+
+pub async fn teams(db: &Db) -> Result<Vec<TeamView>, StoreError> {
+    queries::list_teams(db).await
+}
+
+/// The region of a site (`None` for no such site).
+pub async fn site_region(db: &Db, id: i64) -> Result<Option<RegionCode>, StoreError> {
+    queries::site_region(db, id).await
+}
+
+/// Names of regions by code.
+pub async fn region_names(
+    db: &Db,
+    codes: &[String],
+) -> Result<HashMap<String, String>, StoreError> {
+    queries::region_names(db, codes).await
+}
+
+/// How many regions, sites, teams, snapshots and targets a region holds.
+pub async fn counts(db: &Db, code: &RegionCode) -> Result<Counts, StoreError> {
+    queries::counts(db, code).await
+}
