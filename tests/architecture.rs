@@ -56,9 +56,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// Names the HTTP and CLI shells may take from `store`: the connection handle they pass on to the
-/// services and the error they map to a status, nothing that reads or writes.
-const SHELL_STORE_NAMES: &[&str] = &["Db", "StoreError"];
+/// Names the HTTP and CLI shells may take from `store`: the connection handles they pass on to
+/// the services (`Probe` is `/health`'s own) and the error they map to a status, nothing that
+/// reads or writes.
+const SHELL_STORE_NAMES: &[&str] = &["Db", "Probe", "StoreError"];
 
 /// Crates that speak to the database: named only inside `store/` (and the migrations crate).
 const DATABASE_CRATES: &[&str] = &["sea_orm", "sqlx", "sea_query", "migration"];

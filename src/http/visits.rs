@@ -14,10 +14,11 @@ use super::auth::{ANY, REVIEWERS, STAFF, require, scope_of};
 use super::params::{Query, auth_header, json_body, region_param, reply, with_state};
 use super::{ApiError, AppState};
 use crate::auth::{LinkError, Principal, Role};
-use crate::domain::{Coordinate, RegionCode};
+use crate::domain::RegionCode;
 use crate::fieldlog::{self, FieldError, Flag, LogInput, Status};
-use crate::store::entity::visit_logs;
-use crate::store::visits::{self as store, Idem, LogQuery, Reviewed, VisitQuery, VisitRecord};
+use crate::services::fieldlogs::{
+    self as service, Log, LogQuery, Logged, Reviewed, VisitQuery, VisitRecord, reaches,
+};
 
 fn not_found(id: i64) -> ApiError {
     ApiError::NotFound(format!("Kunjungan {id} tidak ditemukan / visit not found"))
@@ -50,22 +51,15 @@ fn week_q(q: &Query) -> Result<Option<String>, ApiError> {
         .transpose()
 }
 
-/// Whether the caller may see this visit: a field member only their team's, others their
-/// regions'. Anything else is "not found", never "forbidden", so ids reveal nothing.
-fn reaches(p: &Principal, v: &VisitRecord) -> bool {
-    p.covers_team(v.team.id, &v.plan.region_code)
-}
-
 async fn visit_for(s: &AppState, p: &Principal, id: i64) -> Result<VisitRecord, ApiError> {
-    store::find_visit(&s.db, id)
+    service::visit(&s.db, id)
         .await?
         .filter(|v| reaches(p, v))
         .ok_or_else(|| not_found(id))
 }
 
-fn log_json(l: &visit_logs::Model) -> serde_json::Value {
-    let counts: BTreeMap<String, u32> = serde_json::from_str(&l.counts).unwrap_or_default();
-    let away: BTreeMap<String, u32> = serde_json::from_str(&l.turned_away).unwrap_or_default();
+fn log_json(l: &Log) -> serde_json::Value {
+    let (counts, away) = (&l.counts, &l.turned_away);
     serde_json::json!({
         "id": l.id, "visit_id": l.stop_id, "revision": l.revision, "current": l.is_current,
         "plan_id": l.plan_id, "site_id": l.site_id, "team_id": l.team_id, "region": l.region_code,
@@ -73,14 +67,14 @@ fn log_json(l: &visit_logs::Model) -> serde_json::Value {
         "counts": counts, "turned_away": away,
         "check_in": l.check_in_at.map(|at| serde_json::json!({"at": at, "lat": l.check_in_lat, "lon": l.check_in_lon})),
         "check_out": l.check_out_at.map(|at| serde_json::json!({"at": at, "lat": l.check_out_lat, "lon": l.check_out_lon})),
-        "notes": l.notes, "flags": store::log_flags(l),
+        "notes": l.notes, "flags": l.flags,
         "logged_at": l.logged_at, "logged_by": l.logged_by,
         "review": l.review, "reviewed_by": l.reviewed_by, "reviewed_at": l.reviewed_at,
         "review_comment": l.review_comment,
     })
 }
 
-fn visit_json(v: &VisitRecord, log: Option<&visit_logs::Model>) -> serde_json::Value {
+fn visit_json(v: &VisitRecord, log: Option<&Log>) -> serde_json::Value {
     let people: BTreeMap<String, f64> = serde_json::from_str(&v.stop.people).unwrap_or_default();
     serde_json::json!({
         "id": v.stop.id, "plan_id": v.plan.id, "plan_version": v.plan.version,
@@ -112,9 +106,7 @@ pub async fn list(s: AppState, h: Option<String>, q: Query) -> Result<Response, 
         }
         query.team = p.team_id;
     }
-    let mut visits = store::list_visits(&s.db, &query).await?;
-    visits.retain(|v| reaches(&p, v));
-    let logs = store::current_logs(&s.db, &visits).await?;
+    let (visits, logs) = service::visits(&s.db, &p, &query).await?;
     let items: Vec<_> = visits
         .iter()
         .map(|v| visit_json(v, logs.get(&v.stop.id)))
@@ -126,7 +118,7 @@ pub async fn list(s: AppState, h: Option<String>, q: Query) -> Result<Response, 
 pub async fn get(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
     let p = require(&s, h, ANY).await?;
     let v = visit_for(&s, &p, id).await?;
-    let log = store::current_log(&s.db, &v).await?;
+    let log = service::current_log(&s.db, &v).await?;
     Ok(warp::reply::json(&visit_json(&v, log.as_ref())).into_response())
 }
 
@@ -134,7 +126,7 @@ pub async fn get(s: AppState, h: Option<String>, id: i64) -> Result<Response, Ap
 pub async fn history(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
     let p = require(&s, h, ANY).await?;
     let v = visit_for(&s, &p, id).await?;
-    let items: Vec<_> = store::log_history(&s.db, &v)
+    let items: Vec<_> = service::history(&s.db, &v)
         .await?
         .iter()
         .map(log_json)
@@ -142,59 +134,31 @@ pub async fn history(s: AppState, h: Option<String>, id: i64) -> Result<Response
     Ok(warp::reply::json(&serde_json::json!({ "items": items })).into_response())
 }
 
-/// What the flags of a visit's log are measured against.
-/// Its `time_zone` (the region's) is also the zone the form's HH:MM times are read in.
-async fn facts(s: &AppState, v: &VisitRecord) -> Result<fieldlog::VisitFacts, ApiError> {
-    let tz: chrono_tz::Tz = crate::store::plans::region_name_tz(&s.db, &v.plan.region_code)
-        .await?
-        .and_then(|(_, tz)| tz.parse().ok())
-        .unwrap_or(chrono_tz::Asia::Jakarta);
-    Ok(fieldlog::VisitFacts {
-        site: Coordinate::new(v.site.lat, v.site.lon).ok(),
-        visit_date: v.stop.day,
-        time_zone: tz,
-        kits: v.team.kits.max(1) as u32,
-        minutes_per_person: s.auth.minutes_per_person.clone(),
-    })
+/// What the flags of a visit's log are measured against (`service::facts`).
+async fn facts(s: &AppState, v: &VisitRecord) -> Result<crate::fieldlog::VisitFacts, ApiError> {
+    Ok(service::facts(&s.db, v, &s.auth.minutes_per_person).await?)
 }
 
-/// The outcome of writing a log under an idempotency key.
-enum Logged {
-    Created(Box<visit_logs::Model>),
-    Replay { status: u16, body: String },
-    Mismatch,
-    InProgress,
-}
-
+/// Log a visit through the service, its JSON answer saved for replays.
 async fn write_log(
     s: &AppState,
     v: &VisitRecord,
-    facts: &fieldlog::VisitFacts,
+    facts: &crate::fieldlog::VisitFacts,
     input: &LogInput,
     scope: &str,
     key: &str,
     actor: &str,
 ) -> Result<Logged, ApiError> {
-    let now = Utc::now();
-    // Lateness and "logged before the visit" are calendar questions: the injected clock.
-    let flags = fieldlog::flags(input, facts, &s.auth.flag_rules, s.clock.now());
-    // The fingerprint covers the visit and the parsed body: the same key on another visit, or
-    // with other numbers, is a different request.
-    let canonical =
-        serde_json::to_vec(&(v.stop.id, input)).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let hash = crate::auth::sha256_hex(&canonical);
-    let txn = crate::store::begin_write(&s.db).await?;
-    match store::idem_begin(&txn, scope, key, &hash, now, s.auth.idempotency_ttl).await? {
-        Idem::Proceed => {}
-        Idem::Replay { status, body } => return Ok(Logged::Replay { status, body }),
-        Idem::Mismatch => return Ok(Logged::Mismatch),
-        Idem::InProgress => return Ok(Logged::InProgress),
-    }
-    let log = store::add_log(&txn, v, input, &flags, actor, now).await?;
-    let body = log_json(&log).to_string();
-    store::idem_finish(&txn, scope, key, 201, &body).await?;
-    txn.commit().await.map_err(crate::store::StoreError::from)?;
-    Ok(Logged::Created(Box::new(log)))
+    let req = service::Request {
+        scope,
+        key,
+        actor,
+        ttl: s.auth.idempotency_ttl,
+    };
+    let rules = &s.auth.flag_rules;
+    let today = s.clock.now();
+    let answer = |l: &Log| log_json(l).to_string();
+    Ok(service::log_visit(&s.db, v, facts, rules, input, &req, today, answer).await?)
 }
 
 fn json_status(body: String, status: u16) -> Response {
@@ -373,7 +337,7 @@ async fn link_visit(
         Ok(c) => c,
         Err(e) => return Ok(Err(link_error_page(lang, e, chrono_tz::Asia::Jakarta))),
     };
-    match store::find_visit(&s.db, claims.stop_id).await? {
+    match service::visit(&s.db, claims.stop_id).await? {
         Some(v) if v.team.id == claims.team_id => Ok(Ok(v)),
         _ => Ok(Err(link_error_page(
             lang,
@@ -429,14 +393,7 @@ fn form_url(token: &str, lang: &str) -> String {
 
 /// The name of the kecamatan the visit's site is in.
 async fn kecamatan_of(s: &AppState, v: &VisitRecord) -> Result<Option<String>, ApiError> {
-    let Some(code) = crate::store::plans::kecamatan_code(&v.site.region_code) else {
-        return Ok(None);
-    };
-    Ok(
-        crate::services::catalog::region_names(&s.db, std::slice::from_ref(&code))
-            .await?
-            .remove(&code),
-    )
+    Ok(crate::services::catalog::kecamatan_name(&s.db, &v.site.region_code).await?)
 }
 
 /// The form page: filled with `typed` (a rejected submission, as the reader typed it) or else
@@ -452,11 +409,11 @@ async fn form_page(
     typed: Option<BTreeMap<String, String>>,
     errors: &[FieldError],
 ) -> Result<Response, ApiError> {
-    let current = store::current_log(&s.db, v).await?;
+    let current = service::current_log(&s.db, v).await?;
     let values = typed.or_else(|| {
         current
             .as_ref()
-            .map(|l| fieldlog::form_values(&store::log_input(l), tz))
+            .map(|l| fieldlog::form_values(&l.input(), tz))
     });
     let logged_at = current.as_ref().map(|l| {
         l.logged_at
@@ -536,7 +493,7 @@ pub async fn submit(
                 .ok()
                 .and_then(|b| b["id"].as_i64())
                 .unwrap_or_default();
-            match store::log_by_id(&s.db, id).await? {
+            match service::log(&s.db, id).await? {
                 Some(l) => l,
                 None => return Err(ApiError::Internal("replayed log vanished".into())),
             }
@@ -565,10 +522,7 @@ pub async fn submit(
             ));
         }
     };
-    let flags: Vec<Flag> = store::log_flags(&log)
-        .iter()
-        .filter_map(|f| Flag::parse(f))
-        .collect();
+    let flags: Vec<Flag> = log.flags.iter().filter_map(|f| Flag::parse(f)).collect();
     Ok(html(
         StatusCode::OK,
         fieldlog::render_done(
@@ -576,7 +530,7 @@ pub async fn submit(
             &form_visit(&v, lang, kecamatan_of(&s, &v).await?.as_deref()),
             log.revision,
             // What the stored revision holds (a replayed submission shows the first one's).
-            &store::log_input(&log),
+            &log.input(),
             facts.time_zone,
             &flags,
             &back,
@@ -638,7 +592,7 @@ fn log_query(p: &Principal, q: &Query) -> Result<LogQuery, ApiError> {
 pub async fn list_logs(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
     let p = require(&s, h, STAFF).await?;
     let query = log_query(&p, &q)?;
-    let items: Vec<_> = store::list_logs(&s.db, &query)
+    let items: Vec<_> = service::logs(&s.db, &query)
         .await?
         .iter()
         .map(log_json)
@@ -659,15 +613,9 @@ fn cell(s: &str) -> String {
 pub async fn export_csv(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
     let p = require(&s, h, STAFF).await?;
     let query = log_query(&p, &q)?;
-    let logs = store::list_logs(&s.db, &query).await?;
-    let mut names: HashMap<i64, String> = HashMap::new();
+    let logs = service::logs(&s.db, &query).await?;
     let site_ids: Vec<i64> = logs.iter().map(|l| l.site_id).collect();
-    for site in crate::store::plans::sites_by_id(&s.db, &site_ids)
-        .await?
-        .into_values()
-    {
-        names.insert(site.id, site.name);
-    }
+    let names = crate::services::catalog::site_names(&s.db, &site_ids).await?;
     let teams: HashMap<i64, String> = crate::services::catalog::teams(&s.db)
         .await?
         .into_iter()
@@ -693,7 +641,7 @@ pub async fn export_csv(s: AppState, h: Option<String>, q: Query) -> Result<Resp
     let io = |e: csv::Error| ApiError::Internal(format!("csv: {e}"));
     w.write_record(&header).map_err(io)?;
     for l in &logs {
-        let input = store::log_input(l);
+        let input = l.input();
         let mut row = vec![
             l.id.to_string(),
             l.visit_date.to_string(),
@@ -723,7 +671,7 @@ pub async fn export_csv(s: AppState, h: Option<String>, q: Query) -> Result<Resp
             input.turned_away.values().sum::<u32>().to_string(),
             l.check_in_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
             l.check_out_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            store::log_flags(l).join(";"),
+            l.flags.join(";"),
             l.review.clone(),
             cell(l.reviewed_by.as_deref().unwrap_or_default()),
             l.revision.to_string(),
@@ -783,20 +731,7 @@ pub async fn review(
     }
     let log_not_found =
         || ApiError::NotFound(format!("Laporan {id} tidak ditemukan / log not found"));
-    let log = store::log_by_id(&s.db, id)
-        .await?
-        .filter(|l| p.covers_region(&l.region_code))
-        .ok_or_else(log_not_found)?;
-    match store::review_log(
-        &s.db,
-        log.id,
-        approve,
-        body.comment.trim(),
-        &p.actor(),
-        Utc::now(),
-    )
-    .await?
-    {
+    match service::review(&s.db, &p, id, approve, body.comment.trim(), Utc::now()).await? {
         Reviewed::NotFound => Err(log_not_found()),
         Reviewed::NotCurrent => Err(ApiError::Conflict(
             "Ada revisi yang lebih baru / a newer revision exists".into(),
@@ -827,7 +762,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn add_log(&mut self, l: &visit_logs::Model) {
+    fn add_log(&mut self, l: &Log) {
         self.visits_logged += 1;
         *self.by_status.entry(l.status.clone()).or_default() += 1;
         if Status::parse(&l.status).is_some_and(Status::worked) {
@@ -836,7 +771,7 @@ impl Tally {
         if l.review == "rejected" {
             return;
         }
-        let input = store::log_input(l);
+        let input = l.input();
         for (k, n) in &input.counts {
             *self.documents.entry(k.clone()).or_default() += u64::from(*n);
             if l.review == "approved" {
@@ -864,16 +799,7 @@ pub async fn weekly(s: AppState, h: Option<String>, q: Query) -> Result<Response
         ));
     }
     let week = week_q(&q)?.unwrap_or_else(|| region.next_week(s.clock.now()).to_string());
-    let visits = store::list_visits(
-        &s.db,
-        &VisitQuery {
-            region: Some(region.clone()),
-            team: None,
-            week: Some(week.clone()),
-        },
-    )
-    .await?;
-    let logs = store::current_logs(&s.db, &visits).await?;
+    let (visits, logs) = service::week_of(&s.db, &region, &week).await?;
     let kecamatan_of = |code: &str| -> String {
         RegionCode::parse(code)
             .ok()
@@ -900,7 +826,7 @@ pub async fn weekly(s: AppState, h: Option<String>, q: Query) -> Result<Response
             }
         }
     }
-    let coverage = store::coverage_changes(&s.db, &region).await?;
+    let coverage = service::coverage_changes(&s.db, &region).await?;
     let names =
         crate::services::catalog::region_names(&s.db, &kec.keys().cloned().collect::<Vec<_>>())
             .await?;

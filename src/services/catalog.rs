@@ -60,6 +60,25 @@ pub async fn region_names(
     queries::region_names(db, codes).await
 }
 
+/// The name of the kecamatan a region code (a desa or the kecamatan itself) lies in.
+pub async fn kecamatan_name(db: &Db, region_code: &str) -> Result<Option<String>, StoreError> {
+    let Some(code) = crate::store::plans::kecamatan_code(region_code) else {
+        return Ok(None);
+    };
+    Ok(queries::region_names(db, std::slice::from_ref(&code))
+        .await?
+        .remove(&code))
+}
+
+/// Site names by id (ids not found are left out).
+pub async fn site_names(db: &Db, ids: &[i64]) -> Result<HashMap<i64, String>, StoreError> {
+    Ok(crate::store::plans::sites_by_id(db, ids)
+        .await?
+        .into_values()
+        .map(|s| (s.id, s.name))
+        .collect())
+}
+
 /// How many regions, sites, teams, snapshots and targets a region holds.
 pub async fn counts(db: &Db, code: &RegionCode) -> Result<Counts, StoreError> {
     queries::counts(db, code).await

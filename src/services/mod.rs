@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod emails;
+pub mod fieldlogs;
 pub mod importing;
 pub mod planning;
 pub mod publishing;

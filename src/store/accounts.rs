@@ -124,7 +124,7 @@ pub async fn list_audit(
 ) -> Result<Vec<AuditEntry>, StoreError> {
     let mut q = audit_log::Entity::find();
     if let Some(r) = scope {
-        q = q.filter(super::queries::within(audit_log::Column::RegionCode, r));
+        q = q.filter(super::within(audit_log::Column::RegionCode, r));
     }
     let rows = q
         .order_by_desc(audit_log::Column::Id)

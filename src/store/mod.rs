@@ -24,6 +24,23 @@ use crate::config::{Backend, DatabaseSettings, SqliteSynchronous, redact_url};
 
 pub use sea_orm::DatabaseConnection as Db;
 
+/// `visit_outcomes.source` of an approved log.
+pub const FIELD_SOURCE: &str = "field_log";
+/// … of an approved `sebagian` log: its deliveries count, the site stays a revisit candidate.
+pub const PARTIAL_SOURCE: &str = "field_log_partial";
+/// `coverage_snapshots.source` of the snapshots derived from approved logs.
+pub const DERIVED_SOURCE: &str = "field_logs_derived";
+
+/// Rows whose region `column` is `code` or inside it (`35.09` takes `35.09` and `35.09.…`).
+pub(crate) fn within(
+    column: impl sea_orm::ColumnTrait,
+    code: &crate::domain::RegionCode,
+) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(column.eq(code.as_str()))
+        .add(column.like(format!("{}.%", code.as_str())))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]

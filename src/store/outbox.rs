@@ -355,7 +355,7 @@ pub async fn list(
 ) -> Result<Vec<Email>, StoreError> {
     let mut q = Entity::find();
     if let Some(r) = scope {
-        q = q.filter(super::queries::within(Column::RegionCode, r));
+        q = q.filter(super::within(Column::RegionCode, r));
     }
     if let Some(s) = status {
         q = q.filter(Column::Status.eq(s));
@@ -465,10 +465,10 @@ pub async fn retry_many(
         .column(Column::Id)
         .filter(Column::Status.is_in(statuses.clone()));
     if let Some(r) = scope {
-        q = q.filter(super::queries::within(Column::RegionCode, r));
+        q = q.filter(super::within(Column::RegionCode, r));
     }
     if let Some(r) = &filter.region {
-        q = q.filter(super::queries::within(Column::RegionCode, r));
+        q = q.filter(super::within(Column::RegionCode, r));
     }
     if let Some(p) = filter.plan {
         q = q.filter(Column::PlanId.eq(p));

@@ -3,13 +3,13 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::Serialize;
 
-use super::StoreError;
 use super::entity::{coverage_snapshots, indicators, regions, sites, targets, team_members, teams};
+use super::{StoreError, within};
 use crate::domain::coverage::{gap_points, rollup};
 use crate::domain::{Coverage, RegionCode};
 use crate::import::NATIONAL_SCOPE;
@@ -104,12 +104,6 @@ pub async fn region_detail(
     }))
 }
 
-pub(crate) fn within(column: impl ColumnTrait, code: &RegionCode) -> Condition {
-    Condition::any()
-        .add(column.eq(code.as_str()))
-        .add(column.like(format!("{}.%", code.as_str())))
-}
-
 /// Coverage per indicator for a region: its own latest snapshot, or the roll-up of the latest
 /// snapshots below it; with the target that applies (finest override, else national).
 pub async fn coverage_for(
@@ -134,7 +128,7 @@ pub async fn coverage_for(
     // Latest snapshot per (region, indicator): order so later rows overwrite earlier ones.
     let snapshots = coverage_snapshots::Entity::find()
         .filter(within(coverage_snapshots::Column::RegionCode, code))
-        .filter(coverage_snapshots::Column::Source.ne(super::visits::DERIVED_SOURCE))
+        .filter(coverage_snapshots::Column::Source.ne(super::DERIVED_SOURCE))
         .order_by_asc(coverage_snapshots::Column::AsOf)
         .order_by_asc(coverage_snapshots::Column::Id)
         .all(db)
@@ -523,7 +517,7 @@ pub async fn priority_inputs(
         )
         // Snapshots derived from field logs are shown next to the official figures; the ranking
         // counts the logged deliveries themselves (as visits after the official snapshot).
-        .filter(coverage_snapshots::Column::Source.ne(super::visits::DERIVED_SOURCE))
+        .filter(coverage_snapshots::Column::Source.ne(super::DERIVED_SOURCE))
         .order_by_asc(coverage_snapshots::Column::AsOf)
         .order_by_asc(coverage_snapshots::Column::Id)
         .all(db)
@@ -617,7 +611,7 @@ pub async fn priority_inputs(
                 site_id: v.site_id,
                 date: v.visited_on,
                 delivered: serde_json::from_str(&v.delivered).unwrap_or_default(),
-                revisit: v.source == super::visits::PARTIAL_SOURCE,
+                revisit: v.source == super::PARTIAL_SOURCE,
             });
         }
     }

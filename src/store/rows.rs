@@ -4,7 +4,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::entity::plans;
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use super::entity::{plans, visit_logs};
+use crate::fieldlog::{Fix, LogInput, Status};
 
 /// One version of a region-week's plan, as the services read it.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +84,100 @@ impl From<plans::Model> for Plan {
             created_at,
             published_at,
             approved_at,
+        }
+    }
+}
+
+/// One revision of a visit's log, its JSON columns read once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Log {
+    pub id: i64,
+    /// The planned visit (plan stop) it was logged through.
+    pub stop_id: i64,
+    pub revision: i32,
+    pub is_current: bool,
+    pub plan_id: i64,
+    pub site_id: i64,
+    pub team_id: i64,
+    pub region_code: String,
+    pub week: String,
+    pub visit_date: NaiveDate,
+    pub status: String,
+    /// People served per indicator.
+    pub counts: BTreeMap<String, u32>,
+    /// People turned away per indicator.
+    pub turned_away: BTreeMap<String, u32>,
+    pub check_in_at: Option<DateTime<Utc>>,
+    pub check_in_lat: Option<f64>,
+    pub check_in_lon: Option<f64>,
+    pub check_out_at: Option<DateTime<Utc>>,
+    pub check_out_lat: Option<f64>,
+    pub check_out_lon: Option<f64>,
+    pub notes: String,
+    /// Anomaly flags (`late`, `far_from_site`, …).
+    pub flags: Vec<String>,
+    pub logged_at: DateTime<Utc>,
+    pub logged_by: String,
+    /// `pending`, `approved` or `rejected`.
+    pub review: String,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub review_comment: Option<String>,
+}
+
+impl From<visit_logs::Model> for Log {
+    fn from(m: visit_logs::Model) -> Self {
+        // Written by the store from typed values, so they parse; empty if a row was edited by hand.
+        let map = |s: &str| serde_json::from_str(s).unwrap_or_default();
+        Log {
+            counts: map(&m.counts),
+            turned_away: map(&m.turned_away),
+            flags: serde_json::from_str(&m.flags).unwrap_or_default(),
+            id: m.id,
+            stop_id: m.stop_id,
+            revision: m.revision,
+            is_current: m.is_current,
+            plan_id: m.plan_id,
+            site_id: m.site_id,
+            team_id: m.team_id,
+            region_code: m.region_code,
+            week: m.week,
+            visit_date: m.visit_date,
+            status: m.status,
+            check_in_at: m.check_in_at,
+            check_in_lat: m.check_in_lat,
+            check_in_lon: m.check_in_lon,
+            check_out_at: m.check_out_at,
+            check_out_lat: m.check_out_lat,
+            check_out_lon: m.check_out_lon,
+            notes: m.notes,
+            logged_at: m.logged_at,
+            logged_by: m.logged_by,
+            review: m.review,
+            reviewed_by: m.reviewed_by,
+            reviewed_at: m.reviewed_at,
+            review_comment: m.review_comment,
+        }
+    }
+}
+
+impl Log {
+    /// The stored revision back as the input it was made from.
+    pub fn input(&self) -> LogInput {
+        let fix = |at: Option<DateTime<Utc>>, lat, lon| {
+            at.map(|at| Fix {
+                at: at.fixed_offset(),
+                lat,
+                lon,
+            })
+        };
+        LogInput {
+            status: Status::parse(&self.status).unwrap_or(Status::Selesai),
+            counts: self.counts.clone(),
+            turned_away: self.turned_away.clone(),
+            check_in: fix(self.check_in_at, self.check_in_lat, self.check_in_lon),
+            check_out: fix(self.check_out_at, self.check_out_lat, self.check_out_lon),
+            notes: self.notes.clone(),
         }
     }
 }

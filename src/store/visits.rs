@@ -15,17 +15,13 @@ use super::entity::{
     coverage_snapshots, idempotency_keys, plan_stops, plans, sites, teams, visit_logs,
     visit_outcomes,
 };
-use super::queries::within;
+pub use super::rows::Log;
+use super::within;
 use super::{StoreError, begin_write};
 use crate::domain::RegionCode;
 use crate::fieldlog::{Flag, LogInput, Status};
 
-/// `visit_outcomes.source` of an approved log.
-pub const FIELD_SOURCE: &str = "field_log";
-/// … of an approved `sebagian` log: its deliveries count, the site stays a revisit candidate.
-pub const PARTIAL_SOURCE: &str = "field_log_partial";
-/// `coverage_snapshots.source` of the snapshots derived from approved logs.
-pub const DERIVED_SOURCE: &str = "field_logs_derived";
+pub use super::{DERIVED_SOURCE, FIELD_SOURCE, PARTIAL_SOURCE};
 
 /// A planned visit with what it belongs to.
 #[derive(Debug, Clone)]
@@ -163,23 +159,24 @@ fn same_visit(v: &VisitRecord) -> Condition {
 pub async fn current_log(
     db: &impl ConnectionTrait,
     v: &VisitRecord,
-) -> Result<Option<visit_logs::Model>, StoreError> {
+) -> Result<Option<Log>, StoreError> {
     Ok(visit_logs::Entity::find()
         .filter(same_visit(v))
         .filter(visit_logs::Column::IsCurrent.eq(true))
         .one(db)
-        .await?)
+        .await?
+        .map(Log::from))
 }
 
 /// The current logs of many visits at once, by stop id.
 pub async fn current_logs(
     db: &DatabaseConnection,
     visits: &[VisitRecord],
-) -> Result<HashMap<i64, visit_logs::Model>, StoreError> {
+) -> Result<HashMap<i64, Log>, StoreError> {
     let mut site_ids: Vec<i64> = visits.iter().map(|v| v.stop.site_id).collect();
     site_ids.sort_unstable();
     site_ids.dedup();
-    let mut by_key: HashMap<(i64, i64, NaiveDate), visit_logs::Model> = HashMap::new();
+    let mut by_key: HashMap<(i64, i64, NaiveDate), Log> = HashMap::new();
     for chunk in site_ids.chunks(5000) {
         for l in visit_logs::Entity::find()
             .filter(visit_logs::Column::SiteId.is_in(chunk.to_vec()))
@@ -187,7 +184,7 @@ pub async fn current_logs(
             .all(db)
             .await?
         {
-            by_key.insert((l.site_id, l.team_id, l.visit_date), l);
+            by_key.insert((l.site_id, l.team_id, l.visit_date), l.into());
         }
     }
     Ok(visits
@@ -200,15 +197,13 @@ pub async fn current_logs(
         .collect())
 }
 
-pub async fn log_history(
-    db: &DatabaseConnection,
-    v: &VisitRecord,
-) -> Result<Vec<visit_logs::Model>, StoreError> {
-    Ok(visit_logs::Entity::find()
+pub async fn log_history(db: &DatabaseConnection, v: &VisitRecord) -> Result<Vec<Log>, StoreError> {
+    let rows = visit_logs::Entity::find()
         .filter(same_visit(v))
         .order_by_asc(visit_logs::Column::Revision)
         .all(db)
-        .await?)
+        .await?;
+    Ok(rows.into_iter().map(Log::from).collect())
 }
 
 /// Write a new revision of a visit's log; the previous one stays, no longer current.
@@ -219,7 +214,7 @@ pub async fn add_log(
     flags: &[Flag],
     logged_by: &str,
     now: DateTime<Utc>,
-) -> Result<visit_logs::Model, StoreError> {
+) -> Result<Log, StoreError> {
     let last: Option<i32> = visit_logs::Entity::find()
         .filter(same_visit(v))
         .select_only()
@@ -244,7 +239,7 @@ pub async fn add_log(
     let (in_at, in_lat, in_lon) = fix(&input.check_in);
     let (out_at, out_lat, out_lon) = fix(&input.check_out);
     let flags: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
-    Ok(visit_logs::Entity::insert(visit_logs::ActiveModel {
+    let row = visit_logs::Entity::insert(visit_logs::ActiveModel {
         stop_id: Set(v.stop.id),
         revision: Set(last.unwrap_or(0) + 1),
         is_current: Set(true),
@@ -275,30 +270,8 @@ pub async fn add_log(
         ..Default::default()
     })
     .exec_with_returning(txn)
-    .await?)
-}
-
-/// A stored log back as the input it was made from.
-pub fn log_input(m: &visit_logs::Model) -> LogInput {
-    let fix = |at: Option<DateTime<Utc>>, lat, lon| {
-        at.map(|at| crate::fieldlog::Fix {
-            at: at.fixed_offset(),
-            lat,
-            lon,
-        })
-    };
-    LogInput {
-        status: Status::parse(&m.status).unwrap_or(Status::Selesai),
-        counts: serde_json::from_str(&m.counts).unwrap_or_default(),
-        turned_away: serde_json::from_str(&m.turned_away).unwrap_or_default(),
-        check_in: fix(m.check_in_at, m.check_in_lat, m.check_in_lon),
-        check_out: fix(m.check_out_at, m.check_out_lat, m.check_out_lon),
-        notes: m.notes.clone(),
-    }
-}
-
-pub fn log_flags(m: &visit_logs::Model) -> Vec<String> {
-    serde_json::from_str(&m.flags).unwrap_or_default()
+    .await?;
+    Ok(row.into())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -425,10 +398,7 @@ pub struct LogQuery {
 }
 
 /// Current revisions matching the query, newest visit first.
-pub async fn list_logs(
-    db: &DatabaseConnection,
-    q: &LogQuery,
-) -> Result<Vec<visit_logs::Model>, StoreError> {
+pub async fn list_logs(db: &DatabaseConnection, q: &LogQuery) -> Result<Vec<Log>, StoreError> {
     let mut find = visit_logs::Entity::find().filter(visit_logs::Column::IsCurrent.eq(true));
     for r in [&q.scope, &q.region].into_iter().flatten() {
         find = find.filter(within(visit_logs::Column::RegionCode, r));
@@ -449,20 +419,21 @@ pub async fn list_logs(
         // Flags are a JSON list of fixed words: `"late"` cannot match inside another flag.
         find = find.filter(visit_logs::Column::Flags.like(format!("%\"{f}\"%")));
     }
-    Ok(find
+    let rows = find
         .order_by_desc(visit_logs::Column::VisitDate)
         .order_by_asc(visit_logs::Column::TeamId)
         .order_by_asc(visit_logs::Column::Id)
         .limit(q.limit)
         .all(db)
-        .await?)
+        .await?;
+    Ok(rows.into_iter().map(Log::from).collect())
 }
 
-pub async fn log_by_id(
-    db: &DatabaseConnection,
-    id: i64,
-) -> Result<Option<visit_logs::Model>, StoreError> {
-    Ok(visit_logs::Entity::find_by_id(id).one(db).await?)
+pub async fn log_by_id(db: &DatabaseConnection, id: i64) -> Result<Option<Log>, StoreError> {
+    Ok(visit_logs::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(Log::from))
 }
 
 pub enum Reviewed {
@@ -470,7 +441,7 @@ pub enum Reviewed {
     /// A newer revision exists: review that one.
     NotCurrent,
     Already(String),
-    Done(Box<visit_logs::Model>),
+    Done(Box<Log>),
 }
 
 /// Approve or reject a log. Approval records the visit's outcome (read by next week's ranking)
@@ -522,7 +493,7 @@ pub async fn review_log(
         .filter(visit_outcomes::Column::Source.is_in([FIELD_SOURCE, PARTIAL_SOURCE]))
         .exec(&txn)
         .await?;
-    let input = log_input(&log);
+    let input = Log::from(log.clone()).input();
     let mut delivered = BTreeMap::new();
     if approve && input.status != Status::Batal {
         delivered = input.delivered();
@@ -557,7 +528,7 @@ pub async fn review_log(
     .await?;
     let log = visit_logs::Entity::find_by_id(id).one(&txn).await?;
     txn.commit().await?;
-    Ok(log.map_or(Reviewed::NotFound, |l| Reviewed::Done(Box::new(l))))
+    Ok(log.map_or(Reviewed::NotFound, |l| Reviewed::Done(Box::new(l.into()))))
 }
 
 /// Official coverage of the region that holds the site's figures (the finest with a snapshot),
