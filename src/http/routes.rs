@@ -8,7 +8,7 @@ use warp::{Filter, Reply};
 
 use super::error::{ApiError, recover};
 use super::params::{json, reply, with_state};
-use super::{AppState, auth, catalog, emails, plans, priorities, visits};
+use super::{AppState, auth, catalog, emails, form, plans, priorities, reports, review, visits};
 
 pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
     let health = warp::path!("health")
@@ -29,6 +29,9 @@ pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
     all.extend(plans::routes(&state));
     all.extend(emails::routes(&state));
     all.extend(visits::routes(&state));
+    all.extend(form::routes(&state));
+    all.extend(review::routes(&state));
+    all.extend(reports::routes(&state));
     // Boxed one by one and folded: a chain of 35 nested `or`s makes types that take rustc
     // minutes to check.
     all.into_iter()
