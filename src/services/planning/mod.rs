@@ -113,7 +113,7 @@ pub async fn plan_week(
     week_label: &str,
     options: &PlanOptions,
 ) -> Result<i64, PlanError> {
-    make_plan(db, ranker, settings, region, week_label, options, None)
+    make::make_plan(db, ranker, settings, region, week_label, options, None)
         .await
         .map(|(id, _)| id)
 }
@@ -153,7 +153,7 @@ pub async fn replan(
         stops: stored.stops,
         frozen_before: as_of,
     };
-    make_plan(db, ranker, settings, &region, &week, options, Some(base)).await
+    make::make_plan(db, ranker, settings, &region, &week, options, Some(base)).await
 }
 
 /// The teams of a kabupaten/kota as the week builder sees them: their resources from their own
@@ -231,269 +231,6 @@ fn candidate_inputs(ranking: &ranking::Ranking, wanted: &HashSet<i64>) -> Vec<Ca
             })
         })
         .collect()
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn make_plan(
-    db: &Db,
-    ranker: &Ranker,
-    settings: &WeekSettings,
-    region: &RegionCode,
-    week_label: &str,
-    options: &PlanOptions,
-    base: Option<Base>,
-) -> Result<(i64, Changes), PlanError> {
-    let kabupaten = kabupaten_of(region)?;
-    let mut settings = settings.for_region(region);
-    if let Some(shares) = &options.shares {
-        week::validate_shares(shares).map_err(|e| PlanError::BadRequest(format!("shares: {e}")))?;
-        settings.shares = shares.clone();
-    }
-    let settings = &settings;
-    // Every site of the region is ranked; the best per minute and the requested and pinned ones
-    // are candidates.
-    let ranking = ranker
-        .rank_region(db, region, week_label, &[], usize::MAX)
-        .await?
-        .ok_or_else(|| {
-            PlanError::NotFound(format!(
-                "Wilayah {region} tidak ditemukan / region not found"
-            ))
-        })?;
-    let week_label = ranking.week.clone();
-    let week_start = ranking.week_start;
-    let teams = team_inputs(db, &kabupaten, settings).await?;
-    // Plans (and their pins) belong to the kabupaten/kota, whose teams they schedule and email;
-    // a finer region is only a focus on which sites are candidates.
-    let pins = plans::pins_of(db, kabupaten.as_str(), &week_label).await?;
-    // Completed visits of the base plan: on a day already worked, or logged as visited that day.
-    let completed: Vec<&plan_stops::Model> = match &base {
-        Some(b) => {
-            let logged =
-                plans::visited_days(db, &b.stops.iter().map(|s| s.site_id).collect::<Vec<_>>())
-                    .await?;
-            b.stops
-                .iter()
-                .filter(|s| s.day < b.frozen_before || logged.contains(&(s.site_id, s.day)))
-                .collect()
-        }
-        None => Vec::new(),
-    };
-    let completed_keys: HashSet<String> = completed
-        .iter()
-        .map(|s| visit_key(s.site_id, s.part, s.parts))
-        .collect();
-    let wanted: HashSet<i64> = options
-        .sites
-        .iter()
-        .copied()
-        .chain(pins.iter().map(|p| p.site_id))
-        .collect();
-    for id in &options.sites {
-        if !ranking.items.iter().any(|i| i.site.id == *id) {
-            return Err(PlanError::BadRequest(format!(
-                "situs {id} tidak aktif di {region} / site {id} is not an active site of {region}"
-            )));
-        }
-    }
-    // Every candidate's own hours and the school calendar's closed days, before choosing: a site
-    // closed all week must not take a candidate's place.
-    let mut all = candidate_inputs(&ranking, &wanted);
-    let site_rows =
-        plans::sites_by_id(db, &all.iter().map(|c| c.site_id).collect::<Vec<_>>()).await?;
-    let week_end = week_start + chrono::Duration::days(6);
-    let closures = crate::store::calendar::closures(db, region, week_start, week_end).await?;
-    let days: Vec<chrono::NaiveDate> = (0..7)
-        .map(|d| week_start + chrono::Duration::days(d))
-        .collect();
-    all.retain_mut(|c| {
-        let Some(row) = site_rows.get(&c.site_id) else {
-            return false;
-        };
-        c.hours = (!row.opening_hours.is_empty())
-            .then(|| WeeklyHours::parse(&row.opening_hours).ok())
-            .flatten();
-        if let Ok(code) = RegionCode::parse(&row.region_code) {
-            c.closed = crate::domain::calendar::closed_days(&closures, &code, c.kind, days.clone());
-        }
-        true
-    });
-    let chosen = week::select_candidates(&all, &teams, settings, &wanted, week_start);
-    let candidates: Vec<CandidateInput> = chosen.iter().map(|&i| all[i].clone()).collect();
-    let mut built = week::build_week(week_start, &teams, &candidates, settings);
-    let clock = built.clock;
-    // A completed part stands in for the same part of the new build; the site's other parts (or
-    // what is left of it once outcomes are logged) stay candidates.
-    let mut visits = std::mem::take(&mut built.visits);
-    // A walk-in site served this week already (a completed session) gets no other session.
-    let completed_sites: HashSet<i64> = completed.iter().map(|s| s.site_id).collect();
-    let done = |v: &week::VisitSpec| {
-        completed_keys.contains(&v.key)
-            || (matches!(v.limit, Some(week::Limit::Session { .. }))
-                && completed_sites.contains(&v.site_id))
-    };
-    let dropped: HashSet<String> = visits
-        .iter()
-        .filter(|v| done(v))
-        .map(|v| v.key.clone())
-        .collect();
-    visits.retain(|v| !dropped.contains(&v.key));
-    let instance = &mut built.instance;
-    instance.sites.retain(|s| !dropped.contains(&s.id));
-    if let Some(b) = &base {
-        keep_completed(db, b, &completed, instance, &mut visits, clock).await?;
-    }
-    apply_pins(&pins, &visits, &completed_keys, instance)?;
-
-    let time_limit = options
-        .time_limit_s
-        .unwrap_or(settings.time_limit_s)
-        .min(settings.max_time_limit_s);
-    let seed = options.seed.unwrap_or(settings.seed);
-    let instance = built.instance;
-    let targets = settings.shares.clone();
-    let visits_for_solver = visits.clone();
-    let scores: HashMap<i64, f64> = ranking.items.iter().map(|i| (i.site.id, i.score)).collect();
-    let solved = ranker
-        .work()
-        .run(move || -> Result<_, PlanError> {
-            let solved = planner::shares::solve_week(
-                &instance,
-                &visits_for_solver,
-                &targets,
-                time_limit,
-                seed,
-            )
-            .map_err(|e| PlanError::Internal(e.to_string()))?;
-            let (problem, instance, outcome) = (&solved.problem, &solved.instance, &solved.outcome);
-            if !outcome.pin_conflicts.is_empty() {
-                return Err(PlanError::Conflict(format!(
-                    "pin tidak muat di hari timnya / pinned visits do not fit their team-day: {}",
-                    outcome.pin_conflicts.join(", ")
-                )));
-            }
-            let check = planner::evaluate(instance, problem, &outcome.plan);
-            if !check.feasible {
-                return Err(PlanError::Internal(format!(
-                    "plan fails the feasibility check: {:?}",
-                    check.errors
-                )));
-            }
-            let reasons = explain_unserved(problem, instance, &outcome.plan, &scores);
-            let legs = route_legs(problem, &outcome.plan);
-            Ok((solved, reasons, legs))
-        })
-        .await??;
-    let (solved, reasons, legs) = solved;
-    let outcome = &solved.outcome;
-    let instance_ids = &solved.problem.site_ids;
-    let pinned: HashSet<&str> = solved
-        .instance
-        .sites
-        .iter()
-        .filter(|s| s.pin.is_some())
-        .map(|s| s.id.as_str())
-        .collect();
-
-    let visit_by_key: HashMap<&str, &week::VisitSpec> =
-        visits.iter().map(|v| (v.key.as_str(), v)).collect();
-    let (stops, routes_summary) = stored_stops(
-        outcome,
-        &legs,
-        &visit_by_key,
-        &pinned,
-        &teams,
-        clock,
-        week_start,
-    )?;
-    let changes = base
-        .as_ref()
-        .map(|b| count_changes(&b.stops, &completed, &stops))
-        .unwrap_or_default();
-    // Unscheduled: those the builder excluded, then the solver's, best first, each once per site.
-    let score_of: HashMap<i64, f64> = ranking.items.iter().map(|i| (i.site.id, i.score)).collect();
-    let planned_sites: HashSet<i64> = stops.iter().map(|s| s.site_id).collect();
-    let mut all_reasons: Vec<(i64, f64, serde_json::Value)> = Vec::new();
-    for (site_id, why) in &built.excluded {
-        all_reasons.push((
-            *site_id,
-            score_of.get(site_id).copied().unwrap_or(0.0),
-            serde_json::to_value(why).unwrap_or_default(),
-        ));
-    }
-    let mut unplanned_parts: HashMap<i64, serde_json::Value> = HashMap::new();
-    for (idx, why) in &reasons {
-        let v = visit_by_key[instance_ids[*idx].as_str()];
-        let why = serde_json::to_value(why).unwrap_or_default();
-        if planned_sites.contains(&v.site_id) {
-            unplanned_parts.insert(v.site_id, why);
-        } else {
-            all_reasons.push((
-                v.site_id,
-                score_of.get(&v.site_id).copied().unwrap_or(0.0),
-                why,
-            ));
-        }
-    }
-    all_reasons.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut seen = HashSet::new();
-    let unscheduled: Vec<serde_json::Value> = all_reasons
-        .into_iter()
-        .filter(|(site_id, _, _)| !planned_sites.contains(site_id) && seen.insert(*site_id))
-        .take(EXPLAINED)
-        .map(|(site_id, score, why)| serde_json::json!({ "site_id": site_id, "priority": score, "why": why }))
-        .collect();
-    let remainders = remainders(&stops, &visits, &unplanned_parts);
-    // The oldest coverage figure behind the planned visits' estimates, for the plan's notes.
-    let oldest = ranking
-        .items
-        .iter()
-        .filter(|i| planned_sites.contains(&i.site.id))
-        .flat_map(|i| i.factors.terms.iter())
-        .filter(|t| t.basis == crate::priority::Basis::Estimate && t.expected_people > 0.0)
-        .filter_map(|t| Some((t.coverage_as_of?, t.coverage_age_days?, t.coverage_old)))
-        .min_by_key(|(d, _, _)| *d);
-    let data = match oldest {
-        Some((as_of, age, old)) => serde_json::json!({
-            "coverage_as_of": as_of, "coverage_age_days": age, "coverage_old": old,
-        }),
-        None => serde_json::Value::Null,
-    };
-    let minutes = planner::shares::minutes_by_indicator(&outcome.plan, &visits);
-    let stats = serde_json::json!({
-        "iterations": outcome.iterations, "ticks": outcome.ticks, "runtime_ms": outcome.runtime_ms,
-        "first_plan_ms": outcome.first_plan_ms, "cut_by_clock": outcome.cut_by_clock, "workers": outcome.workers,
-        "candidates": candidates.len(), "time_limit_s": time_limit, "routes": routes_summary,
-        "break": clock_text(&clock),
-        "minutes_by_indicator": minutes,
-        "shares": {
-            "target": settings.shares,
-            "actual": planner::shares::shares_of(&minutes),
-            "weights": solved.weights,
-        },
-        "remainders": remainders,
-        "data": data,
-        "focus": (region != &kabupaten).then(|| region.to_string()),
-    });
-    let id = plans::insert(
-        db,
-        plans::NewPlan {
-            region_code: kabupaten.to_string(),
-            week: week_label,
-            seed: seed as i64,
-            prize: outcome.prize,
-            travel_s: outcome.travel_s as i64,
-            upper_bound: outcome.upper_bound,
-            visits: outcome.visits as i32,
-            stats: stats.to_string(),
-            unscheduled: serde_json::Value::Array(unscheduled).to_string(),
-            base_plan_id: base.as_ref().map(|b| b.plan.id),
-            changes: base.as_ref().map(|_| changes),
-            stops,
-        },
-    )
-    .await?;
-    Ok((id, changes))
 }
 
 /// `12:00–13:00`, or `null` without a break.
@@ -1041,6 +778,7 @@ fn route_legs(p: &planner::Problem, plan: &planner::Plan) -> Vec<(Vec<u32>, u32,
         .collect()
 }
 
+mod make;
 mod view;
 
 pub use view::{
