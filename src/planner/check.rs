@@ -142,7 +142,22 @@ pub fn evaluate(inst: &Instance, problem: &Problem, plan: &Plan) -> Evaluation {
         }
     }
     check_groups(inst, &served_on, &mut errors);
-    // Alternatives of one visit: at most one served.
+    check_choices_and_pins(inst, &served_on, &mut errors);
+    Evaluation {
+        prize,
+        travel_s: travel,
+        visits,
+        feasible: errors.is_empty(),
+        errors,
+    }
+}
+
+/// Alternatives of one visit: at most one served; a pinned site is served on its team-day.
+fn check_choices_and_pins(
+    inst: &Instance,
+    served_on: &HashMap<usize, (&str, &str)>,
+    errors: &mut Vec<String>,
+) {
     let mut chosen: HashMap<&str, &str> = HashMap::new();
     for (si, site) in inst.sites.iter().enumerate() {
         if let Some(c) = &site.choice
@@ -164,13 +179,6 @@ pub fn evaluate(inst: &Instance, problem: &Problem, plan: &Plan) -> Evaluation {
                 site.id, pin.team, pin.day
             ));
         }
-    }
-    Evaluation {
-        prize,
-        travel_s: travel,
-        visits,
-        feasible: errors.is_empty(),
-        errors,
     }
 }
 

@@ -9,6 +9,7 @@
 //! Arithmetic is exact: seconds as `u32`, prizes as integer thousandths.
 
 mod check;
+mod instance;
 mod problem;
 mod search;
 pub mod shares;

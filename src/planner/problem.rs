@@ -1,119 +1,8 @@
 //! The exchange format and its preprocessing into integer arrays.
 
-use serde::{Deserialize, Serialize};
-
-pub const EARTH_RADIUS_KM: f64 = 6371.0;
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Instance {
-    #[serde(default)]
-    pub name: String,
-    pub speed_kmh: f64,
-    pub road_factor: f64,
-    pub teams: Vec<InstanceTeam>,
-    pub sites: Vec<InstanceSite>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Point {
-    pub lat: f64,
-    pub lon: f64,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct InstanceTeam {
-    pub id: String,
-    pub base: Point,
-    pub days: Vec<TeamDay>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct TeamDay {
-    pub day: String,
-    pub start: String,
-    pub end: String,
-    /// jemput extension: a day already worked (re-planning); only its pinned visits stay on it.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub frozen: bool,
-}
-
-/// A team-day named in the exchange format's terms.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-pub struct TeamDayRef {
-    pub team: String,
-    pub day: String,
-    /// Position in that route (for `previous`: re-planning starts from the same order).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seq: Option<u32>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct InstanceSite {
-    pub id: String,
-    pub lat: f64,
-    pub lon: f64,
-    pub service_min: f64,
-    pub priority: f64,
-    #[serde(default)]
-    pub windows: Option<Vec<Window>>,
-    /// jemput extension (peers ignore it): only these teams may serve the site (capabilities).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams: Option<Vec<String>>,
-    /// jemput extension: the visit must be served on this team-day (a coordinator's pin or a
-    /// completed visit).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pin: Option<TeamDayRef>,
-    /// jemput extension: the team-day of this visit in the plan being re-planned; moving it away
-    /// counts as a change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous: Option<TeamDayRef>,
-    /// jemput extension: service minutes for the teams named here (their own kits, printers and
-    /// phones); other teams take `service_min`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_by_team: Option<std::collections::BTreeMap<String, f64>>,
-    /// jemput extension: one part of a visit that needs several days. The parts of a group are
-    /// served all or none, by one team, on that team's consecutive working days in part order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<GroupRef>,
-    /// jemput extension: alternatives of one visit (e.g. sessions of different lengths at a
-    /// village office) share a choice id; at most one of them is served.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub choice: Option<String>,
-}
-
-/// A part of a multi-day visit: the group's id and this part's number (ascending = day order).
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-pub struct GroupRef {
-    pub id: String,
-    pub part: u32,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Window {
-    pub day: String,
-    pub open: String,
-    pub close: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Plan {
-    pub routes: Vec<PlanRoute>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PlanRoute {
-    pub team: String,
-    pub day: String,
-    pub stops: Vec<PlanStop>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PlanStop {
-    pub site: String,
-    pub arrive: String,
-    pub start: String,
-    pub end: String,
-}
+// The exchange format (`shared/bench/instance-format.md`) lives in `instance.rs`; every path
+// that names it through `problem::` keeps working.
+pub use super::instance::*;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProblemError {
@@ -262,6 +151,119 @@ fn round_half_even(x: f64) -> u32 {
     v as u32
 }
 
+/// Every team-day of the instance as a route, and whether it is frozen (a day already worked).
+fn routes_of(inst: &Instance) -> Result<(Vec<RouteSpec>, Vec<bool>), ProblemError> {
+    let bad = |m: String| ProblemError::Invalid(m);
+    let mut routes = Vec::new();
+    let mut frozen = Vec::new();
+    for (ti, team) in inst.teams.iter().enumerate() {
+        for d in &team.days {
+            let start = parse_hms(&d.start).map_err(bad)?;
+            let end = parse_hms(&d.end).map_err(bad)?;
+            if end <= start {
+                return Err(bad(format!(
+                    "tim {}: hari {} berakhir sebelum mulai",
+                    team.id, d.day
+                )));
+            }
+            if routes
+                .iter()
+                .any(|r: &RouteSpec| r.team == ti && r.day == d.day)
+            {
+                return Err(bad(format!(
+                    "tim {}: hari {} muncul dua kali",
+                    team.id, d.day
+                )));
+            }
+            routes.push(RouteSpec {
+                team: ti,
+                day: d.day.clone(),
+                base: ti,
+                start,
+                end,
+            });
+            frozen.push(d.frozen);
+        }
+    }
+    Ok((routes, frozen))
+}
+
+/// Service seconds per (site, team) in site-major order, and each site's shortest; after
+/// checking that ids are unique and durations and priorities are non-negative.
+fn service_of(inst: &Instance) -> Result<(Vec<u32>, Vec<u32>), ProblemError> {
+    let bad = |m: String| ProblemError::Invalid(m);
+    let n_teams = inst.teams.len();
+    let mut seen = std::collections::HashSet::new();
+    for s in &inst.sites {
+        if !seen.insert(s.id.as_str()) {
+            return Err(bad(format!("situs {} muncul dua kali", s.id)));
+        }
+        let non_negative = |x: f64| x >= 0.0 && x.is_finite();
+        if !non_negative(s.service_min) || !non_negative(s.priority) {
+            return Err(bad(format!(
+                "situs {}: service_min dan priority harus ≥ 0",
+                s.id
+            )));
+        }
+    }
+    let mut service = Vec::with_capacity(inst.sites.len() * n_teams);
+    for s in &inst.sites {
+        if let Some(by_team) = &s.service_by_team {
+            for (team, min) in by_team {
+                if !(min.is_finite() && *min >= 0.0) {
+                    return Err(bad(format!("situs {}: service_by_team harus ≥ 0", s.id)));
+                }
+                if !inst.teams.iter().any(|t| &t.id == team) {
+                    return Err(bad(format!(
+                        "situs {}: service_by_team menyebut tim {team} yang tidak ada",
+                        s.id
+                    )));
+                }
+            }
+        }
+        for t in &inst.teams {
+            let minutes = s
+                .service_by_team
+                .as_ref()
+                .and_then(|m| m.get(&t.id))
+                .copied()
+                .unwrap_or(s.service_min);
+            service.push((minutes * 60.0).round() as u32);
+        }
+    }
+    let min_service: Vec<u32> = (0..inst.sites.len())
+        .map(|i| {
+            service[i * n_teams..(i + 1) * n_teams]
+                .iter()
+                .copied()
+                .min()
+                .unwrap_or(0)
+        })
+        .collect();
+    Ok((service, min_service))
+}
+
+/// Per route, the same team's next and previous working day.
+fn neighbour_days(
+    routes: &[RouteSpec],
+    n_teams: usize,
+) -> (Vec<Option<usize>>, Vec<Option<usize>>) {
+    // Each team's working days in date order: a multi-day visit's parts go on neighbours.
+    let mut next_route = vec![None; routes.len()];
+    let mut prev_route = vec![None; routes.len()];
+    for team in 0..n_teams {
+        let mut days: Vec<usize> = (0..routes.len())
+            .filter(|&r| routes[r].team == team)
+            .collect();
+        days.sort_by(|&a, &b| routes[a].day.cmp(&routes[b].day));
+        for w in days.windows(2) {
+            next_route[w[0]] = Some(w[1]);
+            prev_route[w[1]] = Some(w[0]);
+        }
+    }
+    (next_route, prev_route)
+}
+
 impl Problem {
     /// Travel by the instance's own rule (haversine × road factor ÷ speed).
     pub fn from_instance(inst: &Instance) -> Result<Self, ProblemError> {
@@ -301,84 +303,8 @@ impl Problem {
                 n_nodes * n_nodes
             )));
         }
-        let mut routes = Vec::new();
-        let mut frozen = Vec::new();
-        for (ti, team) in inst.teams.iter().enumerate() {
-            for d in &team.days {
-                let start = parse_hms(&d.start).map_err(bad)?;
-                let end = parse_hms(&d.end).map_err(bad)?;
-                if end <= start {
-                    return Err(bad(format!(
-                        "tim {}: hari {} berakhir sebelum mulai",
-                        team.id, d.day
-                    )));
-                }
-                if routes
-                    .iter()
-                    .any(|r: &RouteSpec| r.team == ti && r.day == d.day)
-                {
-                    return Err(bad(format!(
-                        "tim {}: hari {} muncul dua kali",
-                        team.id, d.day
-                    )));
-                }
-                routes.push(RouteSpec {
-                    team: ti,
-                    day: d.day.clone(),
-                    base: ti,
-                    start,
-                    end,
-                });
-                frozen.push(d.frozen);
-            }
-        }
-        let mut seen = std::collections::HashSet::new();
-        for s in &inst.sites {
-            if !seen.insert(s.id.as_str()) {
-                return Err(bad(format!("situs {} muncul dua kali", s.id)));
-            }
-            let non_negative = |x: f64| x >= 0.0 && x.is_finite();
-            if !non_negative(s.service_min) || !non_negative(s.priority) {
-                return Err(bad(format!(
-                    "situs {}: service_min dan priority harus ≥ 0",
-                    s.id
-                )));
-            }
-        }
-        let mut service = Vec::with_capacity(inst.sites.len() * n_teams);
-        for s in &inst.sites {
-            if let Some(by_team) = &s.service_by_team {
-                for (team, min) in by_team {
-                    if !(min.is_finite() && *min >= 0.0) {
-                        return Err(bad(format!("situs {}: service_by_team harus ≥ 0", s.id)));
-                    }
-                    if !inst.teams.iter().any(|t| &t.id == team) {
-                        return Err(bad(format!(
-                            "situs {}: service_by_team menyebut tim {team} yang tidak ada",
-                            s.id
-                        )));
-                    }
-                }
-            }
-            for t in &inst.teams {
-                let minutes = s
-                    .service_by_team
-                    .as_ref()
-                    .and_then(|m| m.get(&t.id))
-                    .copied()
-                    .unwrap_or(s.service_min);
-                service.push((minutes * 60.0).round() as u32);
-            }
-        }
-        let min_service: Vec<u32> = (0..inst.sites.len())
-            .map(|i| {
-                service[i * n_teams..(i + 1) * n_teams]
-                    .iter()
-                    .copied()
-                    .min()
-                    .unwrap_or(0)
-            })
-            .collect();
+        let (routes, frozen) = routes_of(inst)?;
+        let (service, min_service) = service_of(inst)?;
         let (group_of, groups) = groups_of(inst).map_err(bad)?;
         let (choice_of, choices) = choices_of(inst);
         if let Some(i) =
@@ -473,19 +399,7 @@ impl Problem {
                 }
             }
         }
-        // Each team's working days in date order: a multi-day visit's parts go on neighbours.
-        let mut next_route = vec![None; routes.len()];
-        let mut prev_route = vec![None; routes.len()];
-        for team in 0..n_teams {
-            let mut days: Vec<usize> = (0..routes.len())
-                .filter(|&r| routes[r].team == team)
-                .collect();
-            days.sort_by(|&a, &b| routes[a].day.cmp(&routes[b].day));
-            for w in days.windows(2) {
-                next_route[w[0]] = Some(w[1]);
-                prev_route[w[1]] = Some(w[0]);
-            }
-        }
+        let (next_route, prev_route) = neighbour_days(&routes, n_teams);
         Ok(Problem {
             name: inst.name.clone(),
             team_ids: inst.teams.iter().map(|t| t.id.clone()).collect(),

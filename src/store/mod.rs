@@ -4,10 +4,12 @@
 pub mod accounts;
 pub mod calendar;
 pub mod entity;
+pub mod idempotency;
 pub mod import;
 pub mod outbox;
 pub mod plans;
 pub mod queries;
+pub mod ranking_inputs;
 pub mod rows;
 pub mod visits;
 

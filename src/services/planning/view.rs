@@ -331,6 +331,30 @@ fn notes(stats: &serde_json::Value, synthetic_visits: usize) -> Vec<NoteView> {
     out
 }
 
+/// The stored list of unscheduled sites (JSON), with their names and reasons in words.
+async fn unscheduled_views(db: &Db, stored: &str) -> Result<Vec<UnscheduledView>, StoreError> {
+    let raw: Vec<serde_json::Value> = serde_json::from_str(stored).unwrap_or_default();
+    let ids: Vec<i64> = raw.iter().filter_map(|u| u["site_id"].as_i64()).collect();
+    let names = plans::sites_by_id(db, &ids).await?;
+    Ok(raw
+        .iter()
+        .map(|u| {
+            let site_id = u["site_id"].as_i64().unwrap_or_default();
+            let (text_id, text_en) = why_text(&u["why"]);
+            let site = names.get(&site_id);
+            UnscheduledView {
+                site_id,
+                name: site.map(|s| s.name.clone()).unwrap_or_default(),
+                kind: site.map(|s| s.kind.clone()).unwrap_or_default(),
+                priority: u["priority"].as_f64().unwrap_or_default(),
+                why: u["why"].clone(),
+                text_id,
+                text_en,
+            }
+        })
+        .collect())
+}
+
 pub async fn view(db: &Db, id: i64) -> Result<Option<PlanView>, StoreError> {
     let Some(stored) = plans::load(db, id).await? else {
         return Ok(None);
@@ -431,26 +455,7 @@ pub async fn view(db: &Db, id: i64) -> Result<Option<PlanView>, StoreError> {
     }
     let synthetic_visits = stops.filter(|s| s.synthetic).count();
     let remainders = remainder_views(db, &stats).await?;
-    let raw: Vec<serde_json::Value> = serde_json::from_str(&p.unscheduled).unwrap_or_default();
-    let ids: Vec<i64> = raw.iter().filter_map(|u| u["site_id"].as_i64()).collect();
-    let names = plans::sites_by_id(db, &ids).await?;
-    let unscheduled = raw
-        .iter()
-        .map(|u| {
-            let site_id = u["site_id"].as_i64().unwrap_or_default();
-            let (text_id, text_en) = why_text(&u["why"]);
-            let site = names.get(&site_id);
-            UnscheduledView {
-                site_id,
-                name: site.map(|s| s.name.clone()).unwrap_or_default(),
-                kind: site.map(|s| s.kind.clone()).unwrap_or_default(),
-                priority: u["priority"].as_f64().unwrap_or_default(),
-                why: u["why"].clone(),
-                text_id,
-                text_en,
-            }
-        })
-        .collect();
+    let unscheduled = unscheduled_views(db, &p.unscheduled).await?;
     Ok(Some(PlanView {
         id: p.id,
         region: p.region_code.clone(),
