@@ -38,8 +38,6 @@ pub use explain::{Language, explain};
 
 mod score;
 pub use score::score_all;
-#[allow(unused_imports)]
-use score::*;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

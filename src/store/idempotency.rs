@@ -2,10 +2,8 @@
 //! saved for replays, expired keys purged.
 
 use chrono::{DateTime, Utc};
-#[allow(unused_imports)]
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, Set,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set,
 };
 
 use sea_orm::sea_query::Expr;

@@ -1,12 +1,10 @@
 //! Field logs under concurrency and retries: two phones through two plan versions keep one
 //! history, two reviewers leave one decision, an idempotency key replays and refuses.
 
-#![allow(unused_imports)]
-
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::fieldlogs::*;
-use crate::helpers::{TestApp, make_user, new_session};
+use crate::helpers::{TestApp, make_user};
 use crate::on_both_backends;
 
 /// Two phones of one team log one visit at the same moment through the links of two plan

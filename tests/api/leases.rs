@@ -1,32 +1,19 @@
 //! The outbox worker's leases: renewed while a slow relay answers, recovered after a crash, never
 //! taken over on the last attempt, and never claimed twice by workers in parallel.
 
-#[allow(unused_imports)]
 use std::collections::HashSet;
-#[allow(unused_imports)]
 use std::sync::Arc;
-#[allow(unused_imports)]
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-#[allow(unused_imports)]
-use jemput::config::{MailTransport, Settings};
-#[allow(unused_imports)]
 use jemput::mail::outbox::Worker;
-#[allow(unused_imports)]
 use jemput::store::entity::email_outbox;
-#[allow(unused_imports)]
-use jemput::store::outbox::{self, NewMessage};
-#[allow(unused_imports)]
-use sea_orm::ConnectionTrait;
-#[allow(unused_imports)]
+use jemput::store::outbox::{self};
 use tokio::sync::Notify;
 
 use crate::helpers::TestApp;
 use crate::on_both_backends;
-#[allow(unused_imports)]
 use crate::outbox::*;
-#[allow(unused_imports)]
-use crate::support::fake_smtp::{FakeSmtp, Reply, free_port};
+use crate::support::fake_smtp::{FakeSmtp, Reply};
 
 /// Two instances (each its own database pool) on one queue, a lease of 2 s and a relay that
 /// answers 3 s after storing each message: the sending worker renews its lease, so the other never

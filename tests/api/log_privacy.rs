@@ -1,14 +1,8 @@
 //! What the logs hold: a 500's request id leads to its cause; no password or token is logged.
 
-#![allow(unused_imports)]
-
-use std::collections::BTreeMap;
-
-use serde_json::json;
-
 use crate::access::*;
-use crate::fieldlogs::{World, audit_trail, fresh_token, parse, send, world};
-use crate::helpers::{Backend, PASSWORD, Seed, TestApp, dump, spawn_app_seeded, spawn_app_with};
+use crate::fieldlogs::{parse, send};
+use crate::helpers::{Backend, PASSWORD};
 
 /// Run `f` on a one-thread runtime whose every task logs into the returned text.
 fn with_captured_logs<T>(f: impl std::future::Future<Output = T>) -> (T, String) {

@@ -2,30 +2,13 @@
 //! an approved plan or reminds the coordinator, once per region-week, and one region failing
 //! does not stop the others.
 
-#[allow(unused_imports)]
-use std::collections::HashSet;
-#[allow(unused_imports)]
-use std::sync::Arc;
-#[allow(unused_imports)]
-use std::time::{Duration, Instant};
-
-#[allow(unused_imports)]
-use jemput::config::{MailTransport, Settings};
-#[allow(unused_imports)]
-use jemput::mail::outbox::Worker;
-#[allow(unused_imports)]
-use jemput::store::outbox::{self, NewMessage};
-#[allow(unused_imports)]
+use jemput::store::outbox::{self};
 use sea_orm::ConnectionTrait;
-#[allow(unused_imports)]
-use tokio::sync::Notify;
 
 use crate::helpers::TestApp;
 use crate::on_both_backends;
-#[allow(unused_imports)]
 use crate::outbox::*;
-#[allow(unused_imports)]
-use crate::support::fake_smtp::{FakeSmtp, Reply, free_port};
+use crate::support::fake_smtp::FakeSmtp;
 
 /// E1, E2, E11 with a real plan: publishing queues one email per team member in the same
 /// transaction (none if that transaction fails), publishing again queues nothing, and the worker

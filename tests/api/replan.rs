@@ -1,11 +1,6 @@
 //! Publish, pin, re-plan mid-week, publish again.
 
-#![allow(unused_imports)]
-
-use chrono::Datelike;
-use jemput::domain::WeeklyHours;
-
-use crate::helpers::{Seed, TestApp};
+use crate::helpers::TestApp;
 use crate::on_both_backends;
 use crate::plans::*;
 

@@ -1,12 +1,8 @@
 //! `jemput user`: adding users, passwords, listing.
 
-#![allow(unused_imports)]
-
-use serde_json::json;
-
 use crate::access::*;
 use crate::fieldlogs::{audit_trail, parse, send};
-use crate::helpers::{Backend, PASSWORD, TestApp, dump};
+use crate::helpers::TestApp;
 use crate::on_both_backends;
 
 /// `jemput user add|passwd|list`: a made-up password is shown once and works; a new password ends

@@ -1,6 +1,5 @@
 //! Coverage snapshots and targets.
 
-#[allow(unused_imports)]
 use super::*;
 
 #[derive(Debug, Clone, PartialEq)]

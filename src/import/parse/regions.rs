@@ -1,6 +1,5 @@
 //! Regions (CSV) and their boundaries (GeoJSON).
 
-#[allow(unused_imports)]
 use super::*;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,6 +1,5 @@
 //! Sites: the generic CSV and Dapodik's school export.
 
-#[allow(unused_imports)]
 use super::*;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,6 +1,5 @@
 //! Visit outcomes recorded outside jemput.
 
-#[allow(unused_imports)]
 use super::*;
 
 #[derive(Debug, Clone, PartialEq)]

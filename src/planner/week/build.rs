@@ -1,6 +1,5 @@
 //! Building the week's instance from teams and chosen candidates.
 
-#[allow(unused_imports)]
 use super::*;
 use crate::planner::problem;
 

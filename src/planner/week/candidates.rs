@@ -1,6 +1,5 @@
 //! Choosing the week's candidates among all ranked sites.
 
-#[allow(unused_imports)]
 use super::*;
 use crate::planner::problem;
 

@@ -1,6 +1,5 @@
 //! The planner's `[planner]` settings, per region, and the week's shares of team time.
 
-#[allow(unused_imports)]
 use super::*;
 
 fn default_max_time_limit_s() -> f64 {

@@ -1,7 +1,6 @@
 //! What a re-plan carries over from the plan it starts from: completed visits kept as they were,
 //! pins applied to the new week, what is left of sites not finished, and what changed.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// Completed visits go back in exactly as they were: their own time (on the work clock) as the

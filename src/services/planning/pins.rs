@@ -1,6 +1,5 @@
 //! Pins: a coordinator's "this site, this team, this day" for a region-week.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// Pins for a plan's region-week, as a coordinator sends them.

@@ -1,6 +1,5 @@
 //! Coverage snapshots and targets, each file applied in one transaction.
 
-#[allow(unused_imports)]
 use super::*;
 
 // ---------------------------------------------------------------------------------------------
