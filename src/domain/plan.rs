@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// What re-planning changed, counted over the base plan's visits that were not completed.
-#[derive(Debug, Clone, Copy, Serialize, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Default, PartialEq, utoipa::ToSchema)]
 pub struct Changes {
     /// Still planned, on another team or day.
     pub moved: i32,

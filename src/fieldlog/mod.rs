@@ -43,8 +43,10 @@ pub const INDICATOR_SERVICES: [&str; 4] = ["ktp_el", "kia", "akta_lahir", "ikd"]
 pub const MAX_COUNT: u32 = 5000;
 pub const MAX_NOTES_CHARS: usize = 2000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// How a visit went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = VisitStatus)]
 pub enum Status {
     /// Done as planned.
     Selesai,
@@ -96,14 +98,16 @@ impl Status {
     }
 }
 
-/// A time and, when the phone gave one, a position.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A time and, when the phone gave one, a position (lat and lon together).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fix {
     pub at: DateTime<FixedOffset>,
     #[serde(default)]
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: Option<f64>,
     #[serde(default)]
+    #[schema(minimum = -180, maximum = 180)]
     pub lon: Option<f64>,
 }
 
@@ -114,24 +118,63 @@ impl Fix {
 }
 
 /// What a team reports about one visit (the JSON body of `POST /api/v1/visits/{id}/logs`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogInput {
     pub status: Status,
+    /// Services delivered, per kind.
     #[serde(default)]
+    #[schema(schema_with = counts_schema::services)]
     pub counts: BTreeMap<String, u32>,
+    /// People turned away, per reason.
     #[serde(default)]
+    #[schema(schema_with = counts_schema::reasons)]
     pub turned_away: BTreeMap<String, u32>,
     #[serde(default)]
     pub check_in: Option<Fix>,
     #[serde(default)]
     pub check_out: Option<Fix>,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub notes: String,
 }
 
+/// The schemas of the count maps: one property per known key, 0..MAX_COUNT each, no others.
+mod counts_schema {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+
+    fn of(keys: &[(&str, &str, &str)]) -> ObjectBuilder {
+        keys.iter().fold(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .additional_properties(Some(
+                    utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+                )),
+            |o, (key, _, en)| {
+                o.property(
+                    *key,
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(0))
+                        .maximum(Some(super::MAX_COUNT))
+                        .description(Some(*en)),
+                )
+            },
+        )
+    }
+
+    pub fn services() -> impl Into<RefOr<Schema>> {
+        of(&super::SERVICES)
+    }
+
+    pub fn reasons() -> impl Into<RefOr<Schema>> {
+        of(&super::REASONS)
+    }
+}
+
 /// One problem with one field, in the 422 body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -228,7 +271,7 @@ impl LogInput {
 }
 
 /// Something a reviewer should look at twice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Flag {
     /// Checked in farther from the site than the configured distance.

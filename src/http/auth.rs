@@ -14,13 +14,13 @@ use serde::Deserialize;
 use warp::Reply;
 use warp::reply::Response;
 
-use super::params::{auth_header, json_body, reply, with_state};
+use super::params::{Route, auth_header, json_body, reply, route, with_state};
+use super::schemas::{BadRequest, Internal, Invalid, TooManyRequests, Unauthorized as NoSession};
 use super::{ApiError, AppState};
 use crate::auth::{Principal, Role};
 use crate::config::{Secret, Settings};
 use crate::services::accounts::{self, AccountError, User};
 use warp::Filter;
-use warp::filters::BoxedFilter;
 
 type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
 
@@ -181,10 +181,12 @@ pub const STAFF: &[Role] = &[Role::Admin, Role::Coordinator, Role::Manager];
 pub const PLANNERS: &[Role] = &[Role::Admin, Role::Coordinator];
 pub const REVIEWERS: &[Role] = &[Role::Admin, Role::Manager];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(min_length = 1, max_length = 64)]
     username: String,
+    #[schema(min_length = 1, max_length = 256, format = Password)]
     password: String,
 }
 
@@ -197,21 +199,70 @@ impl std::fmt::Debug for LoginRequest {
     }
 }
 
-fn user_json(u: &User) -> serde_json::Value {
-    serde_json::json!({
-        "id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
-        "region": u.region_code, "team_id": u.team_id, "language": u.language,
-    })
+/// A user as the API shows them (never the password hash).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = User)]
+pub struct UserReply {
+    id: i64,
+    username: String,
+    display_name: String,
+    /// `admin`, `coordinator`, `manager` or `field`.
+    #[schema(example = "coordinator")]
+    role: String,
+    /// The region the user works in (none for an admin).
+    region: Option<String>,
+    /// A field member's team.
+    team_id: Option<i64>,
+    /// `id` or `en`.
+    language: String,
+}
+
+impl From<&User> for UserReply {
+    fn from(u: &User) -> Self {
+        UserReply {
+            id: u.id,
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            role: u.role.clone(),
+            region: u.region_code.clone(),
+            team_id: u.team_id,
+            language: u.language.clone(),
+        }
+    }
+}
+
+/// A new session: the token (shown once) and when it ends.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Session)]
+pub struct SessionReply {
+    /// Send as `Authorization: Bearer <token>`.
+    token: String,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    user: UserReply,
 }
 
 /// One session for a user: the token (shown once) and when it ends.
-async fn new_session(s: &AppState, user: &User) -> Result<serde_json::Value, ApiError> {
+async fn new_session(s: &AppState, user: &User) -> Result<SessionReply, ApiError> {
     let expires_at = chrono::Utc::now() + s.auth.session_ttl;
     let token = accounts::open_session(&s.db, user, expires_at).await?;
-    Ok(serde_json::json!({ "token": token, "expires_at": expires_at, "user": user_json(user) }))
+    Ok(SessionReply {
+        token,
+        expires_at,
+        user: user.into(),
+    })
 }
 
 /// POST /api/v1/auth/login
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", operation_id = "login",
+    security(()),
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in: a new session.", body = SessionReply),
+        (status = 400, response = BadRequest),
+        (status = 401, response = NoSession),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = Internal),
+    ))]
 pub async fn login(
     s: AppState,
     remote: Option<SocketAddr>,
@@ -255,6 +306,13 @@ pub async fn login(
 }
 
 /// POST /api/v1/auth/logout — ends this session (204).
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", operation_id = "logout",
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 204, description = "The session ended."),
+        (status = 401, response = NoSession),
+        (status = 500, response = Internal),
+    ))]
 pub async fn logout(s: AppState, header: Option<String>) -> Result<Response, ApiError> {
     require(&s, header.clone(), ANY).await?;
     let token = bearer(header.as_deref()).ok_or_else(unauthorized)?;
@@ -263,18 +321,28 @@ pub async fn logout(s: AppState, header: Option<String>) -> Result<Response, Api
 }
 
 /// GET /api/v1/auth/me
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", operation_id = "me",
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The signed-in user.", body = UserReply),
+        (status = 401, response = NoSession),
+        (status = 500, response = Internal),
+    ))]
 pub async fn me(s: AppState, header: Option<String>) -> Result<Response, ApiError> {
     let p = require(&s, header, ANY).await?;
     let user = accounts::user(&s.db, p.user_id)
         .await?
         .ok_or_else(unauthorized)?;
-    Ok(warp::reply::json(&user_json(&user)).into_response())
+    Ok(warp::reply::json(&UserReply::from(&user)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordRequest {
+    #[schema(min_length = 1, max_length = 256, format = Password)]
     current_password: String,
+    /// At least 10 characters, not one of the common passwords.
+    #[schema(min_length = 10, max_length = 256, format = Password)]
     new_password: String,
 }
 
@@ -285,6 +353,18 @@ impl std::fmt::Debug for PasswordRequest {
 }
 
 /// POST /api/v1/auth/password — every older session ends; the answer carries a new one.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth",
+    operation_id = "changePassword",
+    security(("bearerAuth" = [])),
+    request_body = PasswordRequest,
+    responses(
+        (status = 200, description = "Changed: every older session ended; a new one.",
+            body = SessionReply),
+        (status = 400, response = BadRequest),
+        (status = 401, response = NoSession),
+        (status = 422, response = Invalid),
+        (status = 500, response = Internal),
+    ))]
 pub async fn change_password(
     s: AppState,
     header: Option<String>,
@@ -324,7 +404,7 @@ impl From<AccountError> for ApiError {
 }
 
 /// /api/v1/auth/….
-pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
+pub(super) fn routes(state: &AppState) -> Vec<Route> {
     let login = warp::path!("api" / "v1" / "auth" / "login")
         .and(warp::post())
         .and(warp::body::content_length_limit(16 * 1024))
@@ -359,5 +439,10 @@ pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
         .and(with_state(state.clone()))
         .and_then(|h, body, s: AppState| async move { reply(change_password(s, h, body).await) })
         .boxed();
-    vec![login, logout, me, password]
+    vec![
+        route("POST", "/api/v1/auth/login", login),
+        route("POST", "/api/v1/auth/logout", logout),
+        route("GET", "/api/v1/auth/me", me),
+        route("POST", "/api/v1/auth/password", password),
+    ]
 }

@@ -2,23 +2,25 @@
 
 use chrono::Datelike;
 use warp::Filter;
-use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use super::auth::{self, STAFF, require, scope_of};
 use super::params::{
-    Query, auth_header, in_scope, json, kinds_param, param, region_param, reply, with_state,
+    Query, Route, auth_header, in_scope, json, kinds_param, param, query, region_param, reply,
+    route, with_state,
 };
+use super::schemas::{BadRequest, Denied, NotFound};
 use super::{ApiError, AppState};
 use crate::domain::RegionCode;
 use crate::services::catalog;
+use crate::services::catalog::{Page, RegionDetail, SiteView, TeamView};
 
 /// GET /api/v1/regions/{code}, /api/v1/sites, /api/v1/teams.
-pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
+pub(super) fn routes(state: &AppState) -> Vec<Route> {
     let region = warp::path!("api" / "v1" / "regions" / String)
         .and(warp::get())
         .and(auth_header())
-        .and(warp::query::<Query>())
+        .and(query())
         .and(with_state(state.clone()))
         .and_then(|code: String, h, q: Query, s: AppState| async move {
             reply(region(s, h, code, q).await)
@@ -27,7 +29,7 @@ pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
     let sites = warp::path!("api" / "v1" / "sites")
         .and(warp::get())
         .and(auth_header())
-        .and(warp::query::<Query>())
+        .and(query())
         .and(with_state(state.clone()))
         .and_then(|h, q: Query, s: AppState| async move { reply(sites(s, h, q).await) })
         .boxed();
@@ -37,11 +39,30 @@ pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
         .and(with_state(state.clone()))
         .and_then(|h, s: AppState| async move { reply(teams(s, h).await) })
         .boxed();
-    vec![region, sites, teams]
+    vec![
+        route("GET", "/api/v1/regions/{code}", region),
+        route("GET", "/api/v1/sites", sites),
+        route("GET", "/api/v1/teams", teams),
+    ]
 }
 
 /// GET /api/v1/regions/{code}?year=&boundary=
-async fn region(
+#[utoipa::path(get, path = "/api/v1/regions/{code}", tag = "catalog", operation_id = "getRegion",
+    security(("bearerAuth" = [])),
+    params(
+        ("code" = RegionCode, Path),
+        ("year" = Option<i32>, Query, minimum = 2000, maximum = 2100,
+            description = "The year whose targets apply (default: this year)."),
+        ("boundary" = Option<bool>, Query, description = "With the boundary as GeoJSON."),
+    ),
+    responses(
+        (status = 200, description = "The region, its children and its coverage.",
+            body = RegionDetail),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        Denied,
+    ))]
+pub(super) async fn region(
     s: AppState,
     h: Option<String>,
     code: String,
@@ -72,7 +93,21 @@ async fn region(
 pub const MAX_PER_PAGE: u64 = 500;
 
 /// GET /api/v1/sites?region=&kind=&page=&per_page=
-async fn sites(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/sites", tag = "catalog", operation_id = "listSites",
+    security(("bearerAuth" = [])),
+    params(
+        ("region" = Option<RegionCode>, Query,
+            description = "Only sites within (default: the caller's region)."),
+        ("kind" = Option<super::schemas::Kinds>, Query),
+        ("page" = Option<u64>, Query, minimum = 1, maximum = 1_000_000),
+        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 500),
+    ),
+    responses(
+        (status = 200, description = "One page of sites.", body = Page<SiteView>),
+        (status = 400, response = BadRequest),
+        Denied,
+    ))]
+pub(super) async fn sites(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
     let p = require(&s, h, STAFF).await?;
     let region = q
         .get("region")
@@ -106,13 +141,25 @@ async fn sites(s: AppState, h: Option<String>, q: Query) -> Result<Response, Api
 
 pub const MAX_PAGE: u64 = 1_000_000;
 
+/// The teams the caller reaches.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct TeamList {
+    items: Vec<TeamView>,
+}
+
 /// GET /api/v1/teams
-async fn teams(s: AppState, h: Option<String>) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/teams", tag = "catalog", operation_id = "listTeams",
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The teams the caller reaches.", body = TeamList),
+        Denied,
+    ))]
+pub(super) async fn teams(s: AppState, h: Option<String>) -> Result<Response, ApiError> {
     let p = require(&s, h, auth::ANY).await?;
     let items: Vec<_> = catalog::teams(&s.db)
         .await?
         .into_iter()
         .filter(|t| p.covers_team(t.id, &t.kabupaten_code))
         .collect();
-    Ok(json(&serde_json::json!({ "items": items })))
+    Ok(json(&TeamList { items }))
 }

@@ -39,18 +39,28 @@ pub enum ApiError {
     Internal(String),
 }
 
-#[derive(Serialize)]
-struct Envelope<'a> {
+/// Every error the API answers, whatever its status.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct Envelope<'a> {
     error: Body<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorBody)]
 struct Body<'a> {
+    /// What went wrong, for programs: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `no_route`, `conflict`, `invalid`, `too_many_requests`, `busy`, `unavailable`,
+    /// `internal`, …
     code: &'a str,
+    /// What went wrong, for people (Bahasa Indonesia / English).
     message: &'a str,
+    /// With `internal`: the id under which the cause was logged.
     #[serde(skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
+    /// With `invalid`: one message per field.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::fieldlog::FieldError>>)]
     errors: Option<&'a [crate::fieldlog::FieldError]>,
 }
 
@@ -148,6 +158,12 @@ pub struct BadJson(pub String);
 
 impl warp::reject::Reject for BadJson {}
 
+/// A query string that does not parse, or names a parameter twice.
+#[derive(Debug)]
+pub struct BadQuery(pub String);
+
+impl warp::reject::Reject for BadQuery {}
+
 /// Map warp's own rejections (no route matched, wrong method, body problems) into the envelope.
 pub async fn recover(rejection: Rejection) -> Result<Response, std::convert::Infallible> {
     let (status, code, message) = if rejection.is_not_found() {
@@ -163,6 +179,12 @@ pub async fn recover(rejection: Rejection) -> Result<Response, std::convert::Inf
             StatusCode::BAD_REQUEST,
             "bad_request",
             format!("Isi JSON tidak sah / invalid JSON body: {e}"),
+        )
+    } else if let Some(BadQuery(e)) = rejection.find::<BadQuery>() {
+        (
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("Parameter tidak sah / invalid query: {e}"),
         )
     } else if rejection.find::<warp::reject::PayloadTooLarge>().is_some() {
         (

@@ -3,12 +3,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, http::HeaderValue};
 
-use super::params::{Query, reply, with_state};
+use super::params::{Query, Route, query, reply, route, with_state};
+use super::schemas::{BadRequest, Internal};
 use super::visits::{facts, opt, write_log};
 use super::{ApiError, AppState};
 use crate::auth::LinkError;
@@ -210,7 +210,23 @@ async fn form_page(
 }
 
 /// GET /v/{token} — the visit's report form (no password: the signed link is the credential).
-pub async fn form(s: AppState, token: String, q: Query) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/v/{token}", tag = "form", operation_id = "visitFormShow",
+    security(()),
+    params(
+        ("token" = String, Path, min_length = 1, max_length = 512,
+            pattern = "^[A-Za-z0-9_.~-]+$", description = "The signed link from the email."),
+        ("lang" = Option<String>, Query, description = "`id` (default) or `en`."),
+    ),
+    responses(
+        (status = 200, description = "The form.", body = String, content_type = "text/html"),
+        (status = 400, response = BadRequest),
+        (status = 404, description = "Unknown or badly signed token.", body = String,
+            content_type = "text/html"),
+        (status = 410, description = "The link expired or its visit is no longer planned.",
+            body = String, content_type = "text/html"),
+        (status = 500, response = Internal),
+    ))]
+pub(super) async fn form(s: AppState, token: String, q: Query) -> Result<Response, ApiError> {
     let lang = lang_q(&q);
     let v = match link_visit(&s, &token, lang).await? {
         Ok(v) => v,
@@ -220,8 +236,82 @@ pub async fn form(s: AppState, token: String, q: Query) -> Result<Response, ApiE
     form_page(&s, &v, tz, &token, lang, StatusCode::OK, None, &[]).await
 }
 
+/// The form's fields (`application/x-www-form-urlencoded`), from the services and reasons
+/// `fieldlog::parse_form` reads; every field but `idem` and `status` may be empty.
+pub struct VisitForm;
+
+impl utoipa::PartialSchema for VisitForm {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+        let text = |pattern: &str, max: usize| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(pattern))
+                .max_length(Some(max))
+        };
+        let count = || text("^[0-9]{0,4}$", 4);
+        let time = || text("^(([01][0-9]|2[0-3]):[0-5][0-9])?$", 5);
+        let degrees = || text(r"^(-?[0-9]{1,3}(\.[0-9]{1,8})?)?$", 13);
+        let mut form = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("idem", text("^[A-Za-z0-9_.:-]+$", 64).min_length(Some(1)))
+            .property(
+                "status",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(fieldlog::Status::ALL.map(|s| s.as_str()))),
+            )
+            // Without `idem` the form is still saved, only not recognised as a resubmission.
+            .required("status");
+        for (key, _, _) in fieldlog::SERVICES {
+            form = form.property(format!("count_{key}"), count());
+        }
+        for (key, _, _) in fieldlog::REASONS {
+            form = form.property(format!("away_{key}"), count());
+        }
+        form.property("check_in", time())
+            .property("check_out", time())
+            .property("lat_in", degrees())
+            .property("lon_in", degrees())
+            .property("lat_out", degrees())
+            .property("lon_out", degrees())
+            .property(
+                "notes",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .max_length(Some(2000)),
+            )
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for VisitForm {}
+
 /// POST /v/{token} — save the form as a new revision of the visit's log.
-pub async fn submit(
+#[utoipa::path(post, path = "/v/{token}", tag = "form", operation_id = "visitFormSubmit",
+    security(()),
+    params(
+        ("token" = String, Path, min_length = 1, max_length = 512,
+            pattern = "^[A-Za-z0-9_.~-]+$", description = "The signed link from the email."),
+        ("lang" = Option<String>, Query, description = "`id` (default) or `en`."),
+    ),
+    request_body(content = VisitForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Saved (or replayed); a confirmation page.", body = String,
+            content_type = "text/html"),
+        (status = 400, response = BadRequest),
+        (status = 404, description = "Unknown or badly signed token.", body = String,
+            content_type = "text/html"),
+        (status = 409, description = "This form was already sent with other values.",
+            body = String, content_type = "text/html"),
+        (status = 410, description = "The link expired or its visit is no longer planned.",
+            body = String, content_type = "text/html"),
+        (status = 422, description = "Invalid values; the form again with the errors.",
+            body = String, content_type = "text/html"),
+        (status = 500, response = Internal),
+    ))]
+pub(super) async fn submit(
     s: AppState,
     token: String,
     q: Query,
@@ -314,17 +404,17 @@ pub async fn submit(
 }
 
 /// GET and POST /v/{token}.
-pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
+pub(super) fn routes(state: &AppState) -> Vec<Route> {
     let form = warp::path!("v" / String)
         .and(warp::get())
-        .and(warp::query::<Query>())
+        .and(query())
         .and(with_state(state.clone()))
         .and_then(|t: String, q: Query, s: AppState| async move { reply(form(s, t, q).await) })
         .boxed();
     let submit = warp::path!("v" / String)
         .and(warp::post())
         .and(warp::body::content_length_limit(64 * 1024))
-        .and(warp::query::<Query>())
+        .and(query())
         .and(warp::body::bytes())
         .and(with_state(state.clone()))
         .and_then(
@@ -337,5 +427,8 @@ pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
             },
         )
         .boxed();
-    vec![form, submit]
+    vec![
+        route("GET", "/v/{token}", form),
+        route("POST", "/v/{token}", submit),
+    ]
 }

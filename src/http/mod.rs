@@ -7,18 +7,21 @@ mod catalog;
 mod emails;
 mod error;
 mod form;
+mod health;
+pub mod openapi;
 mod params;
 mod plans;
 mod priorities;
 mod reports;
 mod review;
 mod routes;
+mod schemas;
 pub mod server;
 mod visits;
 
 pub use auth::AuthState;
 pub use error::ApiError;
-pub use routes::routes;
+pub use routes::{route_table, routes};
 
 use std::net::SocketAddr;
 

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 
 use serde::Serialize;
+use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
@@ -13,6 +14,49 @@ use crate::auth::Principal;
 use crate::domain::{RegionCode, SiteKind};
 
 pub(super) type Query = HashMap<String, String>;
+
+/// One route: its method and path as the OpenAPI document writes them (`/api/v1/plans/{id}`),
+/// and the filter that serves it. `tests/api/openapi.rs` holds the two to each other.
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub(super) filter: BoxedFilter<(Response,)>,
+}
+
+pub(super) fn route(
+    method: &'static str,
+    path: &'static str,
+    filter: BoxedFilter<(Response,)>,
+) -> Route {
+    Route {
+        method,
+        path,
+        filter,
+    }
+}
+
+/// The query string as a map; a parameter given twice is refused (400) rather than one of its
+/// values silently winning.
+pub(super) fn query() -> impl Filter<Extract = (Query,), Error = warp::Rejection> + Clone {
+    warp::query::raw()
+        .or(warp::any().map(String::new))
+        .unify()
+        .and_then(|raw: String| async move {
+            let bad = |m: String| warp::reject::custom(super::error::BadQuery(m));
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_str(&raw).map_err(|e| bad(e.to_string()))?;
+            let mut query = Query::with_capacity(pairs.len());
+            for (name, value) in pairs {
+                if query.contains_key(&name) {
+                    return Err(bad(format!(
+                        "parameter {name} lebih dari sekali / given more than once"
+                    )));
+                }
+                query.insert(name, value);
+            }
+            Ok(query)
+        })
+}
 
 pub(super) fn with_state(
     state: AppState,

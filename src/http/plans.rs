@@ -1,22 +1,24 @@
 //! A week's plans: make one, list the versions, read one (JSON or GeoJSON), pin, re-plan,
 //! publish, approve.
 
-use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
 use super::auth::{PLANNERS, STAFF, require};
 use super::params::{
-    Query, auth_header, in_scope, json, json_body, json_or_empty, region_param, reply, with_state,
+    Query, Route, auth_header, in_scope, json, json_body, json_or_empty, query, region_param,
+    reply, route, with_state,
 };
+use super::schemas::{BadRequest, Conflict, Denied, Invalid, NotFound};
+use super::schemas::{PayloadTooLarge, Unavailable};
 use super::{ApiError, AppState};
 use crate::auth::Principal;
 use crate::domain::RegionCode;
-use crate::services::planning::{self, PlanError, PlanOptions};
+use crate::services::planning::{self, PinInput, PlanError, PlanOptions, PlanView};
 use crate::services::ranking;
 
 /// /api/v1/plans and what is done to one plan.
-pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
+pub(super) fn routes(state: &AppState) -> Vec<Route> {
     let limit = state.max_body_bytes;
     let create_plan = warp::path!("api" / "v1" / "plans")
         .and(warp::post())
@@ -31,7 +33,7 @@ pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
     let list_plans = warp::path!("api" / "v1" / "plans")
         .and(warp::get())
         .and(auth_header())
-        .and(warp::query::<Query>())
+        .and(query())
         .and(with_state(state.clone()))
         .and_then(|h, q: Query, s: AppState| async move { reply(list_plans(s, h, q).await) })
         .boxed();
@@ -80,46 +82,130 @@ pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
         .and_then(|id: i64, h, s: AppState| async move { reply(approve(s, h, id).await) })
         .boxed();
     vec![
-        create_plan,
-        list_plans,
-        get_plan,
-        put_pins,
-        get_pins,
-        replan,
-        publish,
-        approve,
+        route("POST", "/api/v1/plans", create_plan),
+        route("GET", "/api/v1/plans", list_plans),
+        route("GET", "/api/v1/plans/{id}", get_plan),
+        route("PUT", "/api/v1/plans/{id}/pins", put_pins),
+        route("GET", "/api/v1/plans/{id}/pins", get_pins),
+        route("POST", "/api/v1/plans/{id}/replan", replan),
+        route("POST", "/api/v1/plans/{id}/publish", publish),
+        route("POST", "/api/v1/plans/{id}/approve", approve),
     ]
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PlanRequest {
+pub(super) struct PlanRequest {
+    #[schema(value_type = RegionCode)]
     region: String,
+    /// ISO week (default: the region's next week).
+    #[schema(value_type = Option<crate::domain::Week>)]
     week: Option<String>,
+    /// Seconds of search (default from config: `planner.time_limit_s`).
+    #[schema(exclusive_minimum = 0, maximum = 120, example = 1)]
     time_limit_s: Option<f64>,
+    /// Search seed; the same seed and limit give the same plan.
+    #[schema(minimum = 0)]
     seed: Option<u64>,
     /// Sites the coordinator wants considered even outside the top candidates.
     #[serde(default)]
+    #[schema(max_items = 100)]
     sites: Vec<i64>,
-    /// The week's share of team time per indicator, in percent (`{"kia": 40}`).
-    shares: Option<std::collections::BTreeMap<String, f64>>,
+    shares: Option<Shares>,
 }
 
-#[derive(Debug, serde::Deserialize)]
+/// The week's share of team time per indicator, in percent (at most 100 in all), e.g.
+/// `{"kia": 40, "ikd": 55}`; met within ±5 points when enough candidates exist. Default: the
+/// region's configured shares (`planner.shares`), or none.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PinsRequest {
-    pins: Vec<planning::PinInput>,
+#[schema(example = json!({"kia": 40}))]
+pub(super) struct Shares {
+    #[schema(minimum = 0, maximum = 100)]
+    ktp_el: Option<f64>,
+    #[schema(minimum = 0, maximum = 100)]
+    kia: Option<f64>,
+    #[schema(minimum = 0, maximum = 100)]
+    akta_lahir: Option<f64>,
+    #[schema(minimum = 0, maximum = 100)]
+    ikd: Option<f64>,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+impl Shares {
+    fn into_map(self) -> std::collections::BTreeMap<String, f64> {
+        [
+            ("ktp_el", self.ktp_el),
+            ("kia", self.kia),
+            ("akta_lahir", self.akta_lahir),
+            ("ikd", self.ikd),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+        .collect()
+    }
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReplanRequest {
+pub(super) struct PinsRequest {
+    /// Every pin of the week (replaces the ones before).
+    #[schema(max_items = 50)]
+    pins: Vec<PinInput>,
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReplanRequest {
+    /// Seconds of search (default from config: `planner.time_limit_s`).
+    #[schema(exclusive_minimum = 0, maximum = 120, example = 1)]
     time_limit_s: Option<f64>,
+    /// Search seed; the same seed and limit give the same plan.
+    #[schema(minimum = 0)]
     seed: Option<u64>,
     /// Days before this date count as worked (default: today in the region's time zone).
     as_of: Option<chrono::NaiveDate>,
     /// Shares of team time per indicator (default: the re-planned plan's).
-    shares: Option<std::collections::BTreeMap<String, f64>>,
+    shares: Option<Shares>,
+}
+
+/// One version of a week's plan, in a listing.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct PlanSummary {
+    id: i64,
+    week: String,
+    version: i32,
+    /// `draft`, `published` or `superseded`.
+    status: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    published_at: Option<chrono::DateTime<chrono::Utc>>,
+    approved_at: Option<chrono::DateTime<chrono::Utc>>,
+    base_plan_id: Option<i64>,
+    priority_served: f64,
+    upper_bound: f64,
+    visits: i32,
+    travel_s: i64,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct PlanList {
+    items: Vec<PlanSummary>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct PinsReply {
+    plan_id: i64,
+    pins: Vec<PinInput>,
+}
+
+/// The plan as published, and what the publication did.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct PublishReply {
+    #[serde(flatten)]
+    plan: PlanView,
+    /// False when this version was already published (nothing was queued again).
+    newly_published: bool,
+    emails_queued: u64,
+    teams_notified: usize,
 }
 
 fn time_limit_param(t: Option<f64>) -> Result<(), ApiError> {
@@ -147,7 +233,19 @@ impl From<PlanError> for ApiError {
 }
 
 /// POST /api/v1/plans — plan a week and store it as a draft (201 with the plan).
-async fn create_plan(
+#[utoipa::path(post, path = "/api/v1/plans", tag = "plans", operation_id = "createPlan",
+    security(("bearerAuth" = [])),
+    request_body = PlanRequest,
+    responses(
+        (status = 201, description = "The plan, stored as a draft.", body = PlanView),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 503, response = Unavailable),
+        Denied,
+    ))]
+pub(super) async fn create_plan(
     s: AppState,
     h: Option<String>,
     body: PlanRequest,
@@ -164,7 +262,7 @@ async fn create_plan(
         time_limit_s: body.time_limit_s,
         seed: body.seed,
         sites: body.sites,
-        shares: body.shares,
+        shares: body.shares.map(Shares::into_map),
     };
     let id = planning::plan_week(&s.db, &s.ranker, &s.planner, &region, &week, &options).await?;
     let view = planning::view(&s.db, id)
@@ -177,7 +275,22 @@ async fn create_plan(
 }
 
 /// GET /api/v1/plans?region=&week= — the versions of a region's weekly plans, newest first.
-async fn list_plans(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/plans", tag = "plans", operation_id = "listPlans",
+    security(("bearerAuth" = [])),
+    params(
+        ("region" = RegionCode, Query),
+        ("week" = Option<crate::domain::Week>, Query, description = "Only this week."),
+    ),
+    responses(
+        (status = 200, description = "The versions, newest first.", body = PlanList),
+        (status = 400, response = BadRequest),
+        Denied,
+    ))]
+pub(super) async fn list_plans(
+    s: AppState,
+    h: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
     let p = require(&s, h, STAFF).await?;
     let region = region_param(
         q.get("region").map(String::as_str).unwrap_or_default(),
@@ -188,19 +301,25 @@ async fn list_plans(s: AppState, h: Option<String>, q: Query) -> Result<Response
     if let Some(w) = week {
         ranking::week_start(w).map_err(ApiError::BadRequest)?;
     }
-    let items: Vec<serde_json::Value> = planning::versions(&s.db, region.as_str(), week.map(String::as_str))
+    let items = planning::versions(&s.db, region.as_str(), week.map(String::as_str))
         .await?
         .into_iter()
-        .map(|p| {
-            serde_json::json!({
-                "id": p.id, "week": p.week, "version": p.version, "status": p.status,
-                "created_at": p.created_at, "published_at": p.published_at, "approved_at": p.approved_at,
-                "base_plan_id": p.base_plan_id,
-                "priority_served": p.prize, "upper_bound": p.upper_bound, "visits": p.visits, "travel_s": p.travel_s,
-            })
+        .map(|p| PlanSummary {
+            id: p.id,
+            week: p.week,
+            version: p.version,
+            status: p.status,
+            created_at: p.created_at,
+            published_at: p.published_at,
+            approved_at: p.approved_at,
+            base_plan_id: p.base_plan_id,
+            priority_served: p.prize,
+            upper_bound: p.upper_bound,
+            visits: p.visits,
+            travel_s: p.travel_s,
         })
         .collect();
-    Ok(json(&serde_json::json!({ "items": items })))
+    Ok(json(&PlanList { items }))
 }
 
 fn plan_not_found(id: i64) -> ApiError {
@@ -208,7 +327,20 @@ fn plan_not_found(id: i64) -> ApiError {
 }
 
 /// PUT /api/v1/plans/{id}/pins — replace the pins of the plan's region-week.
-async fn put_pins(
+#[utoipa::path(put, path = "/api/v1/plans/{id}/pins", tag = "plans", operation_id = "putPins",
+    security(("bearerAuth" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    request_body = PinsRequest,
+    responses(
+        (status = 200, description = "The week's pins now.", body = PinsReply),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Invalid),
+        Denied,
+    ))]
+pub(super) async fn put_pins(
     s: AppState,
     h: Option<String>,
     id: i64,
@@ -217,22 +349,48 @@ async fn put_pins(
     let p = require(&s, h, PLANNERS).await?;
     plan_in_scope(&s, &p, id).await?;
     let pins = planning::set_pins(&s.db, &s.planner, id, &body.pins).await?;
-    Ok(json(&serde_json::json!({ "plan_id": id, "pins": pins })))
+    Ok(json(&PinsReply { plan_id: id, pins }))
 }
 
 /// GET /api/v1/plans/{id}/pins
-async fn get_pins(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/plans/{id}/pins", tag = "plans", operation_id = "getPins",
+    security(("bearerAuth" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 200, description = "The pins of the plan's region-week.", body = PinsReply),
+        (status = 404, response = NotFound),
+        Denied,
+    ))]
+pub(super) async fn get_pins(
+    s: AppState,
+    h: Option<String>,
+    id: i64,
+) -> Result<Response, ApiError> {
     let p = require(&s, h, STAFF).await?;
     plan_in_scope(&s, &p, id).await?;
     let pins = planning::pins(&s.db, id)
         .await?
         .ok_or_else(|| plan_not_found(id))?;
-    Ok(json(&serde_json::json!({ "plan_id": id, "pins": pins })))
+    Ok(json(&PinsReply { plan_id: id, pins }))
 }
 
 /// POST /api/v1/plans/{id}/replan — a new draft version that keeps completed and pinned visits
 /// and moves as few others as it can (201 with the plan and what changed).
-async fn replan(
+#[utoipa::path(post, path = "/api/v1/plans/{id}/replan", tag = "plans",
+    operation_id = "replanPlan",
+    security(("bearerAuth" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    request_body(content = Option<ReplanRequest>, description = "Options; the body may be empty."),
+    responses(
+        (status = 201, description = "The new draft version, with `changes`.", body = PlanView),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 503, response = Unavailable),
+        Denied,
+    ))]
+pub(super) async fn replan(
     s: AppState,
     h: Option<String>,
     id: i64,
@@ -253,18 +411,16 @@ async fn replan(
         time_limit_s: body.time_limit_s,
         seed: body.seed,
         sites: Vec::new(),
-        shares: body.shares,
+        shares: body.shares.map(Shares::into_map),
     };
     let (new_id, changes) =
         planning::replan(&s.db, &s.ranker, &s.planner, id, as_of, &options).await?;
-    let view = planning::view(&s.db, new_id)
+    let mut view = planning::view(&s.db, new_id)
         .await?
         .ok_or_else(|| ApiError::Internal("stored plan vanished".into()))?;
-    let mut body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.to_string()))?;
-    body["changes"] =
-        serde_json::to_value(changes).map_err(|e| ApiError::Internal(e.to_string()))?;
+    view.changes = Some(changes);
     Ok(
-        warp::reply::with_status(warp::reply::json(&body), warp::http::StatusCode::CREATED)
+        warp::reply::with_status(warp::reply::json(&view), warp::http::StatusCode::CREATED)
             .into_response(),
     )
 }
@@ -272,7 +428,20 @@ async fn replan(
 /// POST /api/v1/plans/{id}/publish — publish and queue the teams' emails in one transaction
 /// (202: the emails go out from the outbox). Idempotent: publishing the published version again
 /// queues nothing (200).
-async fn publish(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
+#[utoipa::path(post, path = "/api/v1/plans/{id}/publish", tag = "plans",
+    operation_id = "publishPlan",
+    security(("bearerAuth" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 202, description = "Published; the emails go out from the outbox.",
+            body = PublishReply),
+        (status = 200, description = "Already the published version; nothing queued again.",
+            body = PublishReply),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        Denied,
+    ))]
+pub(super) async fn publish(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
     let p = require(&s, h, PLANNERS).await?;
     plan_in_scope(&s, &p, id).await?;
     let outcome = crate::services::publishing::publish(&s.db, &s.mail, id, &p.actor()).await?;
@@ -282,10 +451,12 @@ async fn publish(s: AppState, h: Option<String>, id: i64) -> Result<Response, Ap
     let view = planning::view(&s.db, id)
         .await?
         .ok_or_else(|| plan_not_found(id))?;
-    let mut body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.to_string()))?;
-    body["newly_published"] = serde_json::Value::Bool(outcome.newly_published);
-    body["emails_queued"] = outcome.emails_queued.into();
-    body["teams_notified"] = outcome.teams_notified.into();
+    let body = PublishReply {
+        plan: view,
+        newly_published: outcome.newly_published,
+        emails_queued: outcome.emails_queued,
+        teams_notified: outcome.teams_notified,
+    };
     let status = if outcome.newly_published {
         warp::http::StatusCode::ACCEPTED
     } else {
@@ -295,7 +466,17 @@ async fn publish(s: AppState, h: Option<String>, id: i64) -> Result<Response, Ap
 }
 
 /// POST /api/v1/plans/{id}/approve — the weekly trigger may publish and send this version.
-async fn approve(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
+#[utoipa::path(post, path = "/api/v1/plans/{id}/approve", tag = "plans",
+    operation_id = "approvePlan",
+    security(("bearerAuth" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 200, description = "Approved.", body = crate::services::publishing::Approved),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        Denied,
+    ))]
+pub(super) async fn approve(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
     let p = require(&s, h, PLANNERS).await?;
     plan_in_scope(&s, &p, id).await?;
     use crate::services::publishing::{self, ApproveError};
@@ -308,7 +489,24 @@ async fn approve(s: AppState, h: Option<String>, id: i64) -> Result<Response, Ap
 }
 
 /// GET /api/v1/plans/{id} and GET /api/v1/plans/{id}.geojson
-async fn get_plan(s: AppState, h: Option<String>, raw: String) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "plans", operation_id = "getPlan",
+    security(("bearerAuth" = [])),
+    params(("id" = String, Path, pattern = r"^[1-9][0-9]{0,17}(\.geojson)?$", max_length = 26,
+        example = "1", description = "The plan's id; with `.geojson`, the plan as GeoJSON.")),
+    responses(
+        (status = 200, description = "The plan (JSON), or a FeatureCollection for `.geojson`.",
+            content(
+                (PlanView = "application/json"),
+                (super::schemas::GeoJson = "application/geo+json"),
+            )),
+        (status = 404, response = NotFound),
+        Denied,
+    ))]
+pub(super) async fn get_plan(
+    s: AppState,
+    h: Option<String>,
+    raw: String,
+) -> Result<Response, ApiError> {
     let p = require(&s, h, STAFF).await?;
     let (id, geo) = match raw.strip_suffix(".geojson") {
         Some(id) => (id, true),

@@ -1,37 +1,42 @@
 //! The ranked sites of a region for a week, and one site's priority with its reasons.
 
 use warp::Filter;
-use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use super::auth::{STAFF, require};
 use super::params::{
-    MAX_LIMIT, Query, auth_header, in_scope, json, kinds_param, param, region_param, reply,
-    week_param, with_state,
+    MAX_LIMIT, Query, Route, auth_header, in_scope, json, kinds_param, param, query, region_param,
+    reply, route, week_param, with_state,
 };
+use super::schemas::{BadRequest, Denied, NotFound, Unavailable};
 use super::{ApiError, AppState};
+use crate::domain::{RegionCode, Week};
 use crate::services::catalog;
 use crate::services::ranking::RankError;
+use crate::services::ranking::{RankedSite, Ranking};
 
 /// GET /api/v1/priorities and /api/v1/sites/{id}/priority.
-pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
+pub(super) fn routes(state: &AppState) -> Vec<Route> {
     let priorities = warp::path!("api" / "v1" / "priorities")
         .and(warp::get())
         .and(auth_header())
-        .and(warp::query::<Query>())
+        .and(query())
         .and(with_state(state.clone()))
         .and_then(|h, q: Query, s: AppState| async move { reply(priorities(s, h, q).await) })
         .boxed();
     let site_priority = warp::path!("api" / "v1" / "sites" / i64 / "priority")
         .and(warp::get())
         .and(auth_header())
-        .and(warp::query::<Query>())
+        .and(query())
         .and(with_state(state.clone()))
         .and_then(|id: i64, h, q: Query, s: AppState| async move {
             reply(site_priority(s, h, id, q).await)
         })
         .boxed();
-    vec![priorities, site_priority]
+    vec![
+        route("GET", "/api/v1/priorities", priorities),
+        route("GET", "/api/v1/sites/{id}/priority", site_priority),
+    ]
 }
 
 impl From<RankError> for ApiError {
@@ -47,7 +52,29 @@ impl From<RankError> for ApiError {
 }
 
 /// GET /api/v1/priorities?region=&week=&kind=&limit=
-async fn priorities(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/priorities", tag = "priorities",
+    operation_id = "listPriorities",
+    security(("bearerAuth" = [])),
+    params(
+        ("region" = RegionCode, Query),
+        ("week" = Option<Week>, Query, description = "The week ranked (default: next week)."),
+        ("kind" = Option<super::schemas::Kinds>, Query),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 1000,
+            description = "How many sites (default 20)."),
+    ),
+    responses(
+        (status = 200, description = "The region's sites, best first, with their reasons.",
+            body = Ranking),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+        Denied,
+    ))]
+pub(super) async fn priorities(
+    s: AppState,
+    h: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
     let p = require(&s, h, STAFF).await?;
     let region = match q.get("region").map(|r| r.trim()).filter(|r| !r.is_empty()) {
         Some(r) => region_param(r, "region")?,
@@ -84,7 +111,22 @@ async fn priorities(s: AppState, h: Option<String>, q: Query) -> Result<Response
 }
 
 /// GET /api/v1/sites/{id}/priority?week=
-async fn site_priority(
+#[utoipa::path(get, path = "/api/v1/sites/{id}/priority", tag = "priorities",
+    operation_id = "getSitePriority",
+    security(("bearerAuth" = [])),
+    params(
+        ("id" = i64, Path, minimum = 1),
+        ("week" = Option<Week>, Query, description = "The week ranked (default: next week)."),
+    ),
+    responses(
+        (status = 200, description = "The site's rank, score and every factor.",
+            body = RankedSite),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+        Denied,
+    ))]
+pub(super) async fn site_priority(
     s: AppState,
     h: Option<String>,
     id: i64,

@@ -3,17 +3,40 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use warp::filters::BoxedFilter;
 use warp::reply::Response;
-use warp::{Filter, Reply, http::HeaderValue};
+use warp::{Filter, http::HeaderValue};
 
 use super::auth::{REVIEWERS, STAFF, require, scope_of};
-use super::params::{Query, auth_header, json_body, reply, with_state};
-use super::visits::{int_q, invalid, log_json, opt, region_q, week_q};
+use super::params::{Query, Route, auth_header, json, json_body, query, reply, route, with_state};
+use super::schemas::{BadRequest, Conflict, Denied, Invalid, NotFound, PayloadTooLarge};
+use super::visits::{LogList, LogView, int_q, invalid, opt, region_q, week_q};
 use super::{ApiError, AppState};
 use crate::auth::Principal;
+use crate::domain::{RegionCode, Week};
 use crate::fieldlog::{self, FieldError, Flag, Status};
 use crate::services::fieldlogs::{self as service, LogQuery, Reviewed};
+
+/// The filters of the log queue, for the document: `log_query` reads them from the query string
+/// with messages in Bahasa Indonesia, so this struct is never built.
+#[derive(utoipa::IntoParams)]
+#[expect(dead_code, reason = "describes the query string that log_query parses")]
+#[into_params(parameter_in = Query)]
+pub struct LogFilter {
+    region: Option<RegionCode>,
+    /// Only this team's logs.
+    #[param(minimum = 1)]
+    team: Option<i64>,
+    week: Option<Week>,
+    status: Option<Status>,
+    /// Only logs with this flag.
+    flag: Option<Flag>,
+    /// `pending`, `approved` or `rejected`.
+    #[param(pattern = "^(pending|approved|rejected)$")]
+    review: Option<String>,
+    /// How many, newest first (default 500).
+    #[param(minimum = 1, maximum = 5000)]
+    limit: Option<i64>,
+}
 
 fn log_query(p: &Principal, q: &Query) -> Result<LogQuery, ApiError> {
     let status = opt(q, "status")
@@ -63,15 +86,23 @@ fn log_query(p: &Principal, q: &Query) -> Result<LogQuery, ApiError> {
 }
 
 /// GET /api/v1/visit-logs?region=&team=&week=&status=&flag=&review=
-pub async fn list_logs(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/visit-logs", tag = "review", operation_id = "listLogs",
+    security(("bearerAuth" = [])),
+    params(LogFilter),
+    responses(
+        (status = 200, description = "The current revision of each matching log, newest first.",
+            body = LogList),
+        (status = 400, response = BadRequest),
+        Denied,
+    ))]
+pub(super) async fn list_logs(
+    s: AppState,
+    h: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
     let p = require(&s, h, STAFF).await?;
     let query = log_query(&p, &q)?;
-    let items: Vec<_> = service::logs(&s.db, &query)
-        .await?
-        .iter()
-        .map(log_json)
-        .collect();
-    Ok(warp::reply::json(&serde_json::json!({ "items": items })).into_response())
+    Ok(json(&LogList::of(&service::logs(&s.db, &query).await?)))
 }
 
 /// Excel reads `=`, `+`, `-` and `@` at the start of a cell as a formula: defuse free text.
@@ -84,7 +115,21 @@ fn cell(s: &str) -> String {
 }
 
 /// GET /api/v1/visit-logs.csv — the same rows as a spreadsheet (UTF-8 with BOM, CRLF).
-pub async fn export_csv(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/visit-logs.csv", tag = "review",
+    operation_id = "exportLogsCsv",
+    security(("bearerAuth" = [])),
+    params(LogFilter),
+    responses(
+        (status = 200, description = "The same rows as CSV with a header row.",
+            body = String, content_type = "text/csv"),
+        (status = 400, response = BadRequest),
+        Denied,
+    ))]
+pub(super) async fn export_csv(
+    s: AppState,
+    h: Option<String>,
+    q: Query,
+) -> Result<Response, ApiError> {
     let p = require(&s, h, STAFF).await?;
     let query = log_query(&p, &q)?;
     let logs = service::logs(&s.db, &query).await?;
@@ -171,16 +216,35 @@ pub async fn export_csv(s: AppState, h: Option<String>, q: Query) -> Result<Resp
     Ok(resp)
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewRequest {
+    /// `approve` or `reject` (also `setuju`, `tolak`).
+    #[schema(
+        pattern = r"^\s*(approve|reject|setuju|tolak)\s*$",
+        example = "approve"
+    )]
     decision: String,
     #[serde(default)]
     comment: String,
 }
 
 /// POST /api/v1/visit-logs/{id}/review
-pub async fn review(
+#[utoipa::path(post, path = "/api/v1/visit-logs/{id}/review", tag = "review",
+    operation_id = "reviewLog",
+    security(("bearerAuth" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    request_body = ReviewRequest,
+    responses(
+        (status = 200, description = "The log with its review.", body = LogView),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Invalid),
+        Denied,
+    ))]
+pub(super) async fn review(
     s: AppState,
     h: Option<String>,
     id: i64,
@@ -213,23 +277,23 @@ pub async fn review(
         Reviewed::Already(r) => Err(ApiError::Conflict(format!(
             "Laporan sudah direview ({r}) / already reviewed"
         ))),
-        Reviewed::Done(l) => Ok(warp::reply::json(&log_json(&l)).into_response()),
+        Reviewed::Done(l) => Ok(json(&LogView::from(&*l))),
     }
 }
 
 /// GET /api/v1/visit-logs(.csv); POST a review.
-pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
+pub(super) fn routes(state: &AppState) -> Vec<Route> {
     let log_list = warp::path!("api" / "v1" / "visit-logs")
         .and(warp::get())
         .and(auth_header())
-        .and(warp::query::<Query>())
+        .and(query())
         .and(with_state(state.clone()))
         .and_then(|h, q: Query, s: AppState| async move { reply(list_logs(s, h, q).await) })
         .boxed();
     let log_csv = warp::path!("api" / "v1" / "visit-logs.csv")
         .and(warp::get())
         .and(auth_header())
-        .and(warp::query::<Query>())
+        .and(query())
         .and(with_state(state.clone()))
         .and_then(|h, q: Query, s: AppState| async move { reply(export_csv(s, h, q).await) })
         .boxed();
@@ -243,5 +307,9 @@ pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
             |id: i64, h, body, s: AppState| async move { reply(review(s, h, id, body).await) },
         )
         .boxed();
-    vec![log_list, log_csv, review]
+    vec![
+        route("GET", "/api/v1/visit-logs", log_list),
+        route("GET", "/api/v1/visit-logs.csv", log_csv),
+        route("POST", "/api/v1/visit-logs/{id}/review", review),
+    ]
 }

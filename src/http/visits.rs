@@ -4,16 +4,20 @@
 
 use std::collections::BTreeMap;
 
-use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Reply, http::HeaderValue};
 
 use super::auth::{ANY, require};
-use super::params::{Query, auth_header, region_param, reply, with_state};
+use super::params::{
+    Query, Route, auth_header, json, query, region_param, reply, route, with_state,
+};
+use super::schemas::{
+    BadRequest, Conflict, Denied, IdempotencyKey, Invalid, NotFound, PayloadTooLarge,
+};
 use super::{ApiError, AppState};
 use crate::auth::{Principal, Role};
-use crate::domain::RegionCode;
+use crate::domain::{RegionCode, Week};
 use crate::fieldlog::{FieldError, LogInput};
 use crate::services::fieldlogs::{self as service, Log, Logged, VisitQuery, VisitRecord, reaches};
 
@@ -55,41 +59,194 @@ async fn visit_for(s: &AppState, p: &Principal, id: i64) -> Result<VisitRecord, 
         .ok_or_else(|| not_found(id))
 }
 
-pub(super) fn log_json(l: &Log) -> serde_json::Value {
-    let (counts, away) = (&l.counts, &l.turned_away);
-    serde_json::json!({
-        "id": l.id, "visit_id": l.stop_id, "revision": l.revision, "current": l.is_current,
-        "plan_id": l.plan_id, "site_id": l.site_id, "team_id": l.team_id, "region": l.region_code,
-        "week": l.week, "visit_date": l.visit_date, "status": l.status,
-        "counts": counts, "turned_away": away,
-        "check_in": l.check_in_at.map(|at| serde_json::json!({"at": at, "lat": l.check_in_lat, "lon": l.check_in_lon})),
-        "check_out": l.check_out_at.map(|at| serde_json::json!({"at": at, "lat": l.check_out_lat, "lon": l.check_out_lon})),
-        "notes": l.notes, "flags": l.flags,
-        "logged_at": l.logged_at, "logged_by": l.logged_by,
-        "review": l.review, "reviewed_by": l.reviewed_by, "reviewed_at": l.reviewed_at,
-        "review_comment": l.review_comment,
-    })
+/// A check-in or check-out: when, and where when the phone gave a position.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct CheckPoint {
+    at: chrono::DateTime<chrono::Utc>,
+    lat: Option<f64>,
+    lon: Option<f64>,
 }
 
-fn visit_json(v: &VisitRecord, log: Option<&Log>) -> serde_json::Value {
-    let people: BTreeMap<String, f64> = serde_json::from_str(&v.stop.people).unwrap_or_default();
-    serde_json::json!({
-        "id": v.stop.id, "plan_id": v.plan.id, "plan_version": v.plan.version,
-        "plan_status": v.plan.status, "region": v.plan.region_code, "week": v.plan.week,
-        "day": v.stop.day, "seq": v.stop.seq, "part": v.stop.part, "parts": v.stop.parts,
-        "arrive": v.stop.arrive, "start": v.stop.start, "end": v.stop.end,
-        "travel_from_prev_s": v.stop.travel_from_prev_s, "people": people,
-        "team": { "id": v.team.id, "name": v.team.name },
-        "site": {
-            "id": v.site.id, "name": v.site.name, "kind": v.site.kind, "address": v.site.address,
-            "region": v.site.region_code, "lat": v.site.lat, "lon": v.site.lon,
-        },
-        "log": log.map(log_json),
-    })
+/// One revision of a visit's log.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = VisitLog)]
+pub(super) struct LogView {
+    id: i64,
+    visit_id: i64,
+    revision: i32,
+    /// The visit's latest revision.
+    current: bool,
+    plan_id: i64,
+    site_id: i64,
+    team_id: i64,
+    region: String,
+    week: String,
+    visit_date: chrono::NaiveDate,
+    #[schema(value_type = crate::fieldlog::Status)]
+    status: String,
+    /// Services delivered, per kind.
+    counts: BTreeMap<String, u32>,
+    /// People turned away, per reason.
+    turned_away: BTreeMap<String, u32>,
+    check_in: Option<CheckPoint>,
+    check_out: Option<CheckPoint>,
+    notes: String,
+    /// What a reviewer should look at twice.
+    #[schema(value_type = Vec<crate::fieldlog::Flag>)]
+    flags: Vec<String>,
+    logged_at: chrono::DateTime<chrono::Utc>,
+    logged_by: String,
+    /// `pending`, `approved` or `rejected`.
+    review: String,
+    reviewed_by: Option<String>,
+    reviewed_at: Option<chrono::DateTime<chrono::Utc>>,
+    review_comment: Option<String>,
+}
+
+impl From<&Log> for LogView {
+    fn from(l: &Log) -> Self {
+        let point = |at: Option<chrono::DateTime<chrono::Utc>>, lat, lon| {
+            at.map(|at| CheckPoint { at, lat, lon })
+        };
+        LogView {
+            id: l.id,
+            visit_id: l.stop_id,
+            revision: l.revision,
+            current: l.is_current,
+            plan_id: l.plan_id,
+            site_id: l.site_id,
+            team_id: l.team_id,
+            region: l.region_code.clone(),
+            week: l.week.clone(),
+            visit_date: l.visit_date,
+            status: l.status.clone(),
+            counts: l.counts.clone(),
+            turned_away: l.turned_away.clone(),
+            check_in: point(l.check_in_at, l.check_in_lat, l.check_in_lon),
+            check_out: point(l.check_out_at, l.check_out_lat, l.check_out_lon),
+            notes: l.notes.clone(),
+            flags: l.flags.clone(),
+            logged_at: l.logged_at,
+            logged_by: l.logged_by.clone(),
+            review: l.review.clone(),
+            reviewed_by: l.reviewed_by.clone(),
+            reviewed_at: l.reviewed_at,
+            review_comment: l.review_comment.clone(),
+        }
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct LogList {
+    items: Vec<LogView>,
+}
+
+impl LogList {
+    pub(super) fn of(logs: &[Log]) -> Self {
+        LogList {
+            items: logs.iter().map(LogView::from).collect(),
+        }
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct VisitTeam {
+    id: i64,
+    name: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct VisitSite {
+    id: i64,
+    name: String,
+    kind: String,
+    address: String,
+    region: String,
+    lat: f64,
+    lon: f64,
+}
+
+/// A planned visit: one stop of a team-day in a plan version, with its current log.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Visit)]
+pub(super) struct VisitView {
+    id: i64,
+    plan_id: i64,
+    plan_version: i32,
+    plan_status: String,
+    region: String,
+    week: String,
+    day: chrono::NaiveDate,
+    seq: i32,
+    part: i32,
+    parts: i32,
+    arrive: String,
+    start: String,
+    end: String,
+    travel_from_prev_s: i32,
+    /// Expected people per indicator.
+    people: BTreeMap<String, f64>,
+    team: VisitTeam,
+    site: VisitSite,
+    log: Option<LogView>,
+}
+
+impl VisitView {
+    fn of(v: &VisitRecord, log: Option<&Log>) -> Self {
+        VisitView {
+            id: v.stop.id,
+            plan_id: v.plan.id,
+            plan_version: v.plan.version,
+            plan_status: v.plan.status.clone(),
+            region: v.plan.region_code.clone(),
+            week: v.plan.week.clone(),
+            day: v.stop.day,
+            seq: v.stop.seq,
+            part: v.stop.part,
+            parts: v.stop.parts,
+            arrive: v.stop.arrive.clone(),
+            start: v.stop.start.clone(),
+            end: v.stop.end.clone(),
+            travel_from_prev_s: v.stop.travel_from_prev_s,
+            people: serde_json::from_str(&v.stop.people).unwrap_or_default(),
+            team: VisitTeam {
+                id: v.team.id,
+                name: v.team.name.clone(),
+            },
+            site: VisitSite {
+                id: v.site.id,
+                name: v.site.name.clone(),
+                kind: v.site.kind.clone(),
+                address: v.site.address.clone(),
+                region: v.site.region_code.clone(),
+                lat: v.site.lat,
+                lon: v.site.lon,
+            },
+            log: log.map(LogView::from),
+        }
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct VisitList {
+    items: Vec<VisitView>,
 }
 
 /// GET /api/v1/visits?week=&team=&region=
-pub async fn list(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/visits", tag = "visits", operation_id = "listVisits",
+    security(("bearerAuth" = [])),
+    params(
+        ("week" = Option<Week>, Query, description = "Only this week."),
+        ("team" = Option<i64>, Query, minimum = 1, description = "Only this team's visits."),
+        ("region" = Option<RegionCode>, Query, description = "Only visits within this region."),
+    ),
+    responses(
+        (status = 200, description = "The visits the caller reaches (a field member: their \
+            team's), in published and draft plans.", body = VisitList),
+        (status = 400, response = BadRequest),
+        Denied,
+    ))]
+pub(super) async fn list(s: AppState, h: Option<String>, q: Query) -> Result<Response, ApiError> {
     let p = require(&s, h, ANY).await?;
     let mut query = VisitQuery {
         region: region_q(&q, "region")?,
@@ -99,36 +256,49 @@ pub async fn list(s: AppState, h: Option<String>, q: Query) -> Result<Response, 
     if p.role == Role::Field {
         // A field member's listing is their team's, whatever the query says.
         if query.team.is_some_and(|t| Some(t) != p.team_id) {
-            return Ok(warp::reply::json(&serde_json::json!({ "items": [] })).into_response());
+            return Ok(json(&VisitList { items: Vec::new() }));
         }
         query.team = p.team_id;
     }
     let (visits, logs) = service::visits(&s.db, &p, &query).await?;
-    let items: Vec<_> = visits
+    let items = visits
         .iter()
-        .map(|v| visit_json(v, logs.get(&v.stop.id)))
+        .map(|v| VisitView::of(v, logs.get(&v.stop.id)))
         .collect();
-    Ok(warp::reply::json(&serde_json::json!({ "items": items })).into_response())
+    Ok(json(&VisitList { items }))
 }
 
 /// GET /api/v1/visits/{id}
-pub async fn get(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/visits/{id}", tag = "visits", operation_id = "getVisit",
+    security(("bearerAuth" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 200, description = "The visit with its current log.", body = VisitView),
+        (status = 404, response = NotFound),
+        Denied,
+    ))]
+pub(super) async fn get(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
     let p = require(&s, h, ANY).await?;
     let v = visit_for(&s, &p, id).await?;
     let log = service::current_log(&s.db, &v).await?;
-    Ok(warp::reply::json(&visit_json(&v, log.as_ref())).into_response())
+    Ok(json(&VisitView::of(&v, log.as_ref())))
 }
 
 /// GET /api/v1/visits/{id}/logs — every revision, oldest first.
-pub async fn history(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/visits/{id}/logs", tag = "visits",
+    operation_id = "listVisitLogs",
+    security(("bearerAuth" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 200, description = "Every revision of the visit's log, oldest first.",
+            body = LogList),
+        (status = 404, response = NotFound),
+        Denied,
+    ))]
+pub(super) async fn history(s: AppState, h: Option<String>, id: i64) -> Result<Response, ApiError> {
     let p = require(&s, h, ANY).await?;
     let v = visit_for(&s, &p, id).await?;
-    let items: Vec<_> = service::history(&s.db, &v)
-        .await?
-        .iter()
-        .map(log_json)
-        .collect();
-    Ok(warp::reply::json(&serde_json::json!({ "items": items })).into_response())
+    Ok(json(&LogList::of(&service::history(&s.db, &v).await?)))
 }
 
 /// What the flags of a visit's log are measured against (`service::facts`).
@@ -157,7 +327,7 @@ pub(super) async fn write_log(
     };
     let rules = &s.auth.flag_rules;
     let today = s.clock.now();
-    let answer = |l: &Log| log_json(l).to_string();
+    let answer = |l: &Log| serde_json::to_string(&LogView::from(l)).unwrap_or_default();
     Ok(service::log_visit(&s.db, v, facts, rules, input, &req, today, answer).await?)
 }
 
@@ -191,7 +361,27 @@ pub(super) fn invalid(errors: Vec<FieldError>) -> ApiError {
 }
 
 /// POST /api/v1/visits/{id}/logs — a new revision (201); a retry with the same key replays it.
-pub async fn create_log(
+#[utoipa::path(post, path = "/api/v1/visits/{id}/logs", tag = "visits",
+    operation_id = "createVisitLog",
+    security(("bearerAuth" = [])),
+    params(
+        ("id" = i64, Path, minimum = 1),
+        ("Idempotency-Key" = IdempotencyKey, Header,
+            description = "A retry with the same key and body is answered from the first."),
+    ),
+    request_body = crate::fieldlog::LogInput,
+    responses(
+        (status = 201, description = "A new revision of the visit's log.", body = LogView),
+        (status = 200, description = "A replay of an earlier request with this key \
+            (`Idempotent-Replayed: true`).", body = LogView),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Invalid),
+        Denied,
+    ))]
+pub(super) async fn create_log(
     s: AppState,
     h: Option<String>,
     key: Option<String>,
@@ -217,7 +407,11 @@ pub async fn create_log(
     )
     .await?
     {
-        Logged::Created(log) => Ok(json_status(log_json(&log).to_string(), 201)),
+        Logged::Created(log) => Ok(warp::reply::with_status(
+            json(&LogView::from(&*log)),
+            StatusCode::CREATED,
+        )
+        .into_response()),
         Logged::Replay { status, body } => {
             let mut resp = json_status(body, status);
             resp.headers_mut()
@@ -238,11 +432,11 @@ pub async fn create_log(
 }
 
 /// GET /api/v1/visits, /api/v1/visits/{id} and its logs; POST a log.
-pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
+pub(super) fn routes(state: &AppState) -> Vec<Route> {
     let visits = warp::path!("api" / "v1" / "visits")
         .and(warp::get())
         .and(auth_header())
-        .and(warp::query::<Query>())
+        .and(query())
         .and(with_state(state.clone()))
         .and_then(|h, q: Query, s: AppState| async move { reply(list(s, h, q).await) })
         .boxed();
@@ -269,5 +463,10 @@ pub(super) fn routes(state: &AppState) -> Vec<BoxedFilter<(Response,)>> {
             reply(create_log(s, h, key, id, body).await)
         })
         .boxed();
-    vec![visits, visit, visit_logs, create_log]
+    vec![
+        route("GET", "/api/v1/visits", visits),
+        route("GET", "/api/v1/visits/{id}", visit),
+        route("GET", "/api/v1/visits/{id}/logs", visit_logs),
+        route("POST", "/api/v1/visits/{id}/logs", create_log),
+    ]
 }

@@ -201,7 +201,7 @@ pub struct Facts {
 }
 
 /// Where a site's expected people come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     /// The site's own count.
@@ -213,7 +213,7 @@ pub enum Basis {
 }
 
 /// One indicator's share of a site's score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Term {
     pub indicator: &'static str,
     pub eligible: i64,
@@ -222,6 +222,7 @@ pub struct Term {
     pub count: Option<i64>,
     pub count_as_of: Option<NaiveDate>,
     /// The region whose coverage the estimate used, its coverage and the snapshot date.
+    #[schema(value_type = Option<String>)]
     pub coverage_region: Option<Arc<str>>,
     pub coverage_percent: Option<f64>,
     pub coverage_as_of: Option<NaiveDate>,
@@ -236,6 +237,7 @@ pub struct Term {
     pub delivered: i64,
     pub expected_people: f64,
     /// The kabupaten/kota whose progress to target a person counts toward.
+    #[schema(value_type = Option<String>)]
     pub judged_region: Option<Arc<str>>,
     pub judged_percent: Option<f64>,
     pub target_percent: Option<f64>,

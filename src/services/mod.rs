@@ -10,3 +10,4 @@ pub mod importing;
 pub mod planning;
 pub mod publishing;
 pub mod ranking;
+pub mod reports;

@@ -481,7 +481,7 @@ async fn remind(
 }
 
 /// A plan approved for the weekly trigger.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Approved {
     pub id: i64,
     pub region: String,

@@ -16,7 +16,7 @@ use crate::priority::{self, Language, Params, Scored, Term};
 use crate::store::StoreError;
 use crate::store::queries::{self, SiteBrief};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Ranking {
     pub region: String,
     pub region_name: String,
@@ -30,7 +30,7 @@ pub struct Ranking {
     pub items: Vec<RankedSite>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RankedSite {
     /// Position among all active sites of the region (1 = first).
     pub rank: usize,
@@ -44,7 +44,7 @@ pub struct RankedSite {
 
 /// The named factors; `score = Σ terms[i].value × recency × fairness`, and each
 /// `value = expected_people × value_per_person × indicator_weight × urgency × vulnerability`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Factors {
     pub terms: Vec<Term>,
     pub recency: f64,
@@ -53,7 +53,7 @@ pub struct Factors {
     pub weeks_since_desa_visit: Option<f64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Explanation {
     pub id: String,
     pub en: String,

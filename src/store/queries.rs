@@ -15,14 +15,14 @@ use crate::domain::coverage::{gap_points, rollup};
 use crate::domain::{Coverage, RegionCode};
 use crate::import::NATIONAL_SCOPE;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RegionSummary {
     pub code: String,
     pub name: String,
     pub level: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RegionDetail {
     pub code: String,
     pub name: String,
@@ -39,7 +39,7 @@ pub struct RegionDetail {
     pub coverage: Vec<IndicatorCoverage>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IndicatorCoverage {
     pub indicator: String,
     pub name_id: String,
@@ -210,7 +210,7 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SiteView {
     pub id: i64,
     pub kind: String,
@@ -234,14 +234,14 @@ pub struct SiteView {
     pub counts_as_of: Option<chrono::NaiveDate>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Contact {
     pub name: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub page: u64,
@@ -303,7 +303,7 @@ pub async fn list_sites(
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TeamView {
     pub id: i64,
     pub name: String,
@@ -315,14 +315,14 @@ pub struct TeamView {
     pub members: Vec<MemberView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Base {
     pub name: String,
     pub lat: f64,
     pub lon: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MemberView {
     pub name: String,
     pub email: String,

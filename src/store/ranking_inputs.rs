@@ -13,7 +13,7 @@ use crate::domain::coverage::Coverage;
 use crate::import::NATIONAL_SCOPE;
 
 /// A site as listed in a ranking.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SiteBrief {
     pub id: i64,
     pub external_id: String,

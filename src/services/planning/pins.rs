@@ -3,13 +3,18 @@
 use super::*;
 
 /// Pins for a plan's region-week, as a coordinator sends them.
-#[derive(Debug, Clone, serde::Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PinInput {
+    #[schema(minimum = 1)]
     pub site_id: i64,
+    /// Which part of a visit split over several days (default 1).
     #[serde(default = "first_part")]
+    #[schema(minimum = 1, maximum = 10, default = 1)]
     pub part: i32,
+    #[schema(minimum = 1)]
     pub team_id: i64,
+    /// A day of the plan's week.
     pub day: chrono::NaiveDate,
 }
 

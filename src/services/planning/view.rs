@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::Changes;
 use crate::store::{StoreError, plans};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PlanView {
     pub id: i64,
     pub region: String,
@@ -36,7 +36,7 @@ pub struct PlanView {
     pub notes: Vec<NoteView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RemainderView {
     pub site_id: i64,
     pub name: String,
@@ -50,13 +50,13 @@ pub struct RemainderView {
     pub text_en: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NoteView {
     pub text_id: String,
     pub text_en: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Totals {
     /// Sum of the priorities served.
     pub priority_served: f64,
@@ -76,7 +76,7 @@ pub struct Totals {
     pub target_shares: BTreeMap<String, f64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RouteView {
     pub team_id: i64,
     pub team: String,
@@ -91,20 +91,20 @@ pub struct RouteView {
     pub stops: Vec<StopView>,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct BreakView {
     pub start: String,
     pub end: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BaseView {
     pub name: String,
     pub lat: f64,
     pub lon: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StopView {
     /// The visit's id (`/api/v1/visits/{visit_id}`), unique to this plan version.
     pub visit_id: i64,
@@ -138,7 +138,7 @@ pub struct StopView {
     pub pinned: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UnscheduledView {
     pub site_id: i64,
     pub name: String,
