@@ -15,7 +15,7 @@
 # Knobs (environment):
 #   JEMPUT_BIN          binary to run (default target/debug/jemput)
 #   SCHEMATHESIS_VENV   virtualenv holding `st` (default ~/.venvs/schemathesis; created if missing)
-#   ST_MAX_EXAMPLES     examples per operation (default 15; the run must fit CI's 15 minutes)
+#   ST_MAX_EXAMPLES     examples per operation (default 10; the run must fit CI's 15 minutes)
 #   ST_SEED             schemathesis seed, for reproducing a failure (default: random)
 #   ST_PLAN_SECONDS     server-side default planner time limit (default 1)
 #   ST_PHASES           schemathesis phases (default examples,fuzzing,stateful)
@@ -122,7 +122,7 @@ python3 .ci/st_fixtures.py fixtures "$BASE" "$TOKEN" "$TMP/outbox" .ci/schemathe
 st_args=(
   run "$BASE/api/openapi.json"
   --checks "${ST_CHECKS:-all}"
-  --max-examples "${ST_MAX_EXAMPLES:-15}"
+  --max-examples "${ST_MAX_EXAMPLES:-10}"
   -H "Authorization: Bearer $TOKEN"
   --request-timeout 30
   # A plan or re-plan in the unoptimised CI binary ranks a kabupaten and builds a travel matrix

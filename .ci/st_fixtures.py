@@ -101,7 +101,7 @@ include-operation-id = "putPins"
 parameters = {{ "path.id" = {{ dictionary = "plans" }}, "body.pins[*].site_id" = {{ dictionary = "pin_site" }}, "body.pins[*].team_id" = {{ dictionary = "pin_team" }}, "body.pins[*].day" = {{ dictionary = "pin_day" }} }}
 
 [[operations]]
-include-operation-id = ["getPins", "replanPlan", "getPlan"]
+include-operation-id = ["getPins", "replanPlan"]
 parameters = {{ "path.id" = {{ dictionary = "plans" }} }}
 
 [[operations]]

@@ -124,8 +124,8 @@ impl From<emails::EmailError> for ApiError {
 #[utoipa::path(get, path = "/api/v1/outbox", tag = "emails", operation_id = "listOutbox",
     security(("bearerAuth" = [])),
     params(
-        ("status" = Option<String>, Query, pattern = "^(pending|sending|sent|failed|dead)?$",
-            description = "Only emails in this state (empty: all)."),
+        ("status" = Option<String>, Query, pattern = "^(pending|sending|sent|failed|dead)$",
+            description = "Only emails in this state."),
         ("plan" = Option<i64>, Query, minimum = 1, description = "Only this plan's emails."),
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 1000,
             description = "How many, newest first (default 200)."),

@@ -35,8 +35,9 @@ pub(super) fn route(
     }
 }
 
-/// The query string as a map; a parameter given twice is refused (400) rather than one of its
-/// values silently winning.
+/// The query string as a map. A parameter given twice or given empty is refused (400) rather
+/// than one value silently winning or an empty one silently meaning "absent": the document
+/// states each parameter's form, and the server holds to it.
 pub(super) fn query() -> impl Filter<Extract = (Query,), Error = warp::Rejection> + Clone {
     warp::query::raw()
         .or(warp::any().map(String::new))
@@ -47,6 +48,12 @@ pub(super) fn query() -> impl Filter<Extract = (Query,), Error = warp::Rejection
                 serde_urlencoded::from_str(&raw).map_err(|e| bad(e.to_string()))?;
             let mut query = Query::with_capacity(pairs.len());
             for (name, value) in pairs {
+                if value.trim().is_empty() {
+                    return Err(bad(format!(
+                        "parameter {name} kosong: hilangkan atau beri nilai / empty: leave it \
+                         out or give a value"
+                    )));
+                }
                 if query.contains_key(&name) {
                     return Err(bad(format!(
                         "parameter {name} lebih dari sekali / given more than once"

@@ -189,27 +189,8 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
         .map(|s| prefixes(s.region.as_str()).map(|c| codes.id(c)).collect())
         .collect();
     let n_codes = codes.codes.len();
-    let index_of: HashMap<i64, usize> = sites.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
-    // Visits up to the reference day, per site, per desa (for fairness) and per region.
-    let mut visits_by_site: HashMap<i64, Vec<&Visit>> = HashMap::new();
-    let mut last_in_region: HashMap<u32, NaiveDate> = HashMap::new();
-    let mut deliveries: Deliveries = PerRegion::new(n_codes);
-    for v in facts.visits.iter().filter(|v| v.date <= on) {
-        visits_by_site.entry(v.site_id).or_default().push(v);
-        let Some(&i) = index_of.get(&v.site_id) else {
-            continue;
-        };
-        let e = last_in_region.entry(lineage[i][0]).or_insert(v.date);
-        *e = (*e).max(v.date);
-        for (indicator, n) in &v.delivered {
-            let Some(ind) = indicator_index(indicator) else {
-                continue;
-            };
-            for &region in &lineage[i] {
-                deliveries.at(region, ind).push((v.date, *n));
-            }
-        }
-    }
+    let (visits_by_site, last_in_region, deliveries) =
+        index_visits(sites, facts, &lineage, n_codes, on);
     // Worked out once per (region, indicator): the finest coverage figure, and what one person
     // is worth in the judged region.
     let mut finest: PerRegion<Finest> = PerRegion::new(n_codes);
@@ -220,22 +201,10 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
             .get(&site.id)
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        let turnout = params
-            .turnout
-            .get(site.kind.as_str())
-            .copied()
-            .unwrap_or(1.0);
-        let vulnerability = if is_vulnerable(site.kind) {
-            params.vulnerability_weight
-        } else {
-            1.0
-        };
-        // The kabupaten/kota above the site (the office's unit), else the coarsest region.
-        let judged_id = lineage[si]
-            .iter()
-            .copied()
-            .find(|&id| codes.depth[id as usize] == 1)
-            .unwrap_or(lineage[si][lineage[si].len() - 1]);
+        let turnout = params.turnout.get(site.kind.as_str()).copied();
+        let turnout = turnout.unwrap_or(1.0);
+        let vulnerability = vulnerability(params, site.kind);
+        let judged_id = judged_region(&codes, &lineage[si]);
         let judged_code = codes.codes[judged_id as usize];
         let mut terms = Vec::new();
         for &indicator in served(site.kind) {
@@ -252,18 +221,9 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
                     .filter_map(|v| v.delivered.get(indicator))
                     .sum()
             };
-            let coverage = *finest.at(lineage[si][0], ind).get_or_insert_with(|| {
-                resolver
-                    .finest(&site.region, indicator)
-                    .map(|(code, c, d)| {
-                        let id = prefixes(site.region.as_str())
-                            .zip(&lineage[si])
-                            .find(|(p, _)| *p == code)
-                            .map(|(_, id)| *id)
-                            .unwrap_or(lineage[si][0]);
-                        (id, c, d)
-                    })
-            });
+            let coverage = *finest
+                .at(lineage[si][0], ind)
+                .get_or_insert_with(|| finest_of(&mut resolver, site, &lineage[si], indicator));
             let percent = coverage
                 .as_ref()
                 .and_then(|(_, c, _)| c.percent())
@@ -279,6 +239,8 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
                     .unwrap_or(0.0)
             };
             let uncovered_share = share_of(1.0);
+            // A site's own count minus what was delivered since; else the region's uncovered
+            // share of its eligible people, at the kind's turnout; else nothing is claimed.
             let (basis, delivered, expected_people) = match count {
                 Some(n) => {
                     let delivered = delivered_since(site.counts_as_of);
@@ -287,11 +249,8 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
                 None if coverage.is_some() => {
                     let delivered = delivered_since(as_of);
                     let raw = share_of(eligible as f64) * turnout;
-                    (
-                        Basis::Estimate,
-                        delivered,
-                        (raw - delivered as f64).max(0.0),
-                    )
+                    let left = (raw - delivered as f64).max(0.0);
+                    (Basis::Estimate, delivered, left)
                 }
                 None => (Basis::NoData, 0, 0.0),
             };
@@ -300,18 +259,7 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
                     delivered_in(&deliveries, judged_id, ind, after)
                 })
             });
-            let mut urgency = 1.0;
-            let mut deadlines = Vec::new();
-            for d in &params.deadlines {
-                let applies = (d.indicators.is_empty()
-                    || d.indicators.iter().any(|i| i == indicator))
-                    && (d.kinds.is_empty() || d.kinds.iter().any(|k| k == site.kind.as_str()));
-                let days_left = (d.date - on).num_days();
-                if applies && (0..=i64::from(d.horizon_days)).contains(&days_left) {
-                    urgency += d.boost * (1.0 - days_left as f64 / f64::from(d.horizon_days));
-                    deadlines.push(d.name.clone());
-                }
-            }
+            let (urgency, deadlines) = urgency(params, indicator, site.kind.as_str(), on);
             let indicator_weight = params
                 .indicator_weights
                 .get(indicator)
@@ -350,25 +298,9 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
                 value: 0.0,
             });
         }
-        let last_visit = site_visits
-            .iter()
-            .filter(|v| !v.revisit)
-            .map(|v| v.date)
-            .max();
-        let days_since_visit = last_visit.map(|d| (on - d).num_days());
-        let recency = days_since_visit
-            .map(|d| {
-                1.0 - params.recency_max_penalty * (-(d as f64) / params.recency_tau_days).exp()
-            })
-            .unwrap_or(1.0);
-        let weeks_since_desa_visit = last_in_region
-            .get(&lineage[si][0])
-            .map(|d| (on - *d).num_days() as f64 / 7.0);
-        let fairness = 1.0
-            + params.fairness_max_boost
-                * weeks_since_desa_visit
-                    .map(|w| (w / params.fairness_weeks).min(1.0))
-                    .unwrap_or(1.0);
+        let (days_since_visit, recency) = recency(params, site_visits, on);
+        let (weeks_since_desa_visit, fairness) =
+            fairness(params, last_in_region.get(&lineage[si][0]).copied(), on);
         scored.push(Scored {
             site_id: site.id,
             external_id: site.external_id.clone(),
@@ -389,16 +321,141 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
         &deliveries,
     );
     for s in &mut scored {
-        for t in &mut s.terms {
+        s.value_terms();
+    }
+    scored
+}
+
+impl Scored {
+    /// Each term's value and the score, once the people are capped to their regions.
+    fn value_terms(&mut self) {
+        for t in &mut self.terms {
             t.value = t.expected_people
                 * t.value_per_person
                 * t.indicator_weight
                 * t.urgency
                 * t.vulnerability;
         }
-        s.score = recombine(&s.terms, s.recency, s.fairness);
+        self.score = recombine(&self.terms, self.recency, self.fairness);
     }
-    scored
+}
+
+/// Visits up to the reference day: per site, the last one per desa (for fairness) and the
+/// deliveries per region and indicator.
+#[allow(clippy::type_complexity)]
+fn index_visits<'f>(
+    sites: &[Site],
+    facts: &'f Facts,
+    lineage: &[Vec<u32>],
+    n_codes: usize,
+    on: NaiveDate,
+) -> (
+    HashMap<i64, Vec<&'f Visit>>,
+    HashMap<u32, NaiveDate>,
+    Deliveries,
+) {
+    let index_of: HashMap<i64, usize> = sites.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+    let mut visits_by_site: HashMap<i64, Vec<&Visit>> = HashMap::new();
+    let mut last_in_region: HashMap<u32, NaiveDate> = HashMap::new();
+    let mut deliveries: Deliveries = PerRegion::new(n_codes);
+    for v in facts.visits.iter().filter(|v| v.date <= on) {
+        visits_by_site.entry(v.site_id).or_default().push(v);
+        let Some(&i) = index_of.get(&v.site_id) else {
+            continue;
+        };
+        let e = last_in_region.entry(lineage[i][0]).or_insert(v.date);
+        *e = (*e).max(v.date);
+        for (indicator, n) in &v.delivered {
+            let Some(ind) = indicator_index(indicator) else {
+                continue;
+            };
+            for &region in &lineage[i] {
+                deliveries.at(region, ind).push((v.date, *n));
+            }
+        }
+    }
+    (visits_by_site, last_in_region, deliveries)
+}
+
+/// The finest coverage figure for the site's region and an indicator, with the number of the
+/// region it belongs to (one of the site's lineage).
+fn finest_of(
+    resolver: &mut Resolver<'_>,
+    site: &Site,
+    lineage: &[u32],
+    indicator: &str,
+) -> Option<(u32, Coverage, NaiveDate)> {
+    resolver
+        .finest(&site.region, indicator)
+        .map(|(code, c, d)| {
+            let id = prefixes(site.region.as_str())
+                .zip(lineage)
+                .find(|(p, _)| *p == code)
+                .map(|(_, id)| *id)
+                .unwrap_or(lineage[0]);
+            (id, c, d)
+        })
+}
+
+/// The weight of a vulnerable population's site (SLB, institutions), else 1.
+fn vulnerability(params: &Params, kind: SiteKind) -> f64 {
+    if is_vulnerable(kind) {
+        params.vulnerability_weight
+    } else {
+        1.0
+    }
+}
+
+/// The kabupaten/kota above a site (the office's unit), else the coarsest region it lies in.
+fn judged_region(codes: &Codes<'_>, lineage: &[u32]) -> u32 {
+    lineage
+        .iter()
+        .copied()
+        .find(|&id| codes.depth[id as usize] == 1)
+        .unwrap_or(lineage[lineage.len() - 1])
+}
+
+/// The urgency of an indicator at a kind of site on a day (1 plus the boosts of the deadlines
+/// within their horizon), and the names of those deadlines.
+fn urgency(params: &Params, indicator: &str, kind: &str, on: NaiveDate) -> (f64, Vec<String>) {
+    let mut urgency = 1.0;
+    let mut deadlines = Vec::new();
+    for d in &params.deadlines {
+        let applies = (d.indicators.is_empty() || d.indicators.iter().any(|i| i == indicator))
+            && (d.kinds.is_empty() || d.kinds.iter().any(|k| k == kind));
+        let days_left = (d.date - on).num_days();
+        if applies && (0..=i64::from(d.horizon_days)).contains(&days_left) {
+            urgency += d.boost * (1.0 - days_left as f64 / f64::from(d.horizon_days));
+            deadlines.push(d.name.clone());
+        }
+    }
+    (urgency, deadlines)
+}
+
+/// Days since the site's last full visit, and the penalty that fades with them (1 = none).
+fn recency(params: &Params, site_visits: &[&Visit], on: NaiveDate) -> (Option<i64>, f64) {
+    let last_visit = site_visits
+        .iter()
+        .filter(|v| !v.revisit)
+        .map(|v| v.date)
+        .max();
+    let days_since_visit = last_visit.map(|d| (on - d).num_days());
+    let recency = days_since_visit
+        .map(|d| 1.0 - params.recency_max_penalty * (-(d as f64) / params.recency_tau_days).exp())
+        .unwrap_or(1.0);
+    (days_since_visit, recency)
+}
+
+/// Weeks since any visit in the site's desa, and the boost that grows with them (full when the
+/// desa was never visited).
+fn fairness(params: &Params, last_in_desa: Option<NaiveDate>, on: NaiveDate) -> (Option<f64>, f64) {
+    let weeks = last_in_desa.map(|d| (on - d).num_days() as f64 / 7.0);
+    let fairness = 1.0
+        + params.fairness_max_boost
+            * weeks
+                .map(|w| (w / params.fairness_weeks).min(1.0))
+                .unwrap_or(1.0);
+    (weeks, fairness)
 }
 
 /// The judged region's figures for one indicator: how far from target, and what one person is

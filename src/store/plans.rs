@@ -107,13 +107,13 @@ pub async fn insert(db: &DatabaseConnection, plan: NewPlan) -> Result<i64, Store
     Ok(saved.id)
 }
 
-pub use super::rows::Plan;
+pub use super::rows::{Member, Pin, Plan, Site, Stop, Team};
 
 pub struct StoredPlan {
     pub plan: Plan,
-    pub stops: Vec<plan_stops::Model>,
-    pub sites: HashMap<i64, sites::Model>,
-    pub teams: HashMap<i64, teams::Model>,
+    pub stops: Vec<Stop>,
+    pub sites: HashMap<i64, Site>,
+    pub teams: HashMap<i64, Team>,
     /// Names of the kecamatan the sites are in (by kecamatan code), for addresses.
     pub kecamatan: HashMap<String, String>,
 }
@@ -128,14 +128,17 @@ pub async fn load(db: &DatabaseConnection, id: i64) -> Result<Option<StoredPlan>
         .order_by_asc(plan_stops::Column::Day)
         .order_by_asc(plan_stops::Column::Seq)
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .map(Stop::from)
+        .collect::<Vec<_>>();
     let site_ids: Vec<i64> = stops.iter().map(|s| s.site_id).collect();
     let site_map = sites_by_id(db, &site_ids).await?;
     let team_map = teams::Entity::find()
         .all(db)
         .await?
         .into_iter()
-        .map(|t| (t.id, t))
+        .map(|t| (t.id, Team::from(t)))
         .collect();
     let mut codes: Vec<String> = site_map
         .values()
@@ -160,22 +163,22 @@ pub fn kecamatan_code(region: &str) -> Option<String> {
 }
 
 /// Teams based in a kabupaten/kota.
-pub async fn teams_of(
-    db: &DatabaseConnection,
-    kabupaten: &str,
-) -> Result<Vec<teams::Model>, StoreError> {
+pub async fn teams_of(db: &DatabaseConnection, kabupaten: &str) -> Result<Vec<Team>, StoreError> {
     Ok(teams::Entity::find()
         .filter(teams::Column::KabupatenCode.eq(kabupaten))
         .order_by_asc(teams::Column::Id)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(Team::from)
+        .collect())
 }
 
 /// Sites by id (for opening hours and addresses).
 pub async fn sites_by_id(
     db: &DatabaseConnection,
     ids: &[i64],
-) -> Result<HashMap<i64, sites::Model>, StoreError> {
+) -> Result<HashMap<i64, Site>, StoreError> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(5000) {
         for s in sites::Entity::find()
@@ -183,7 +186,7 @@ pub async fn sites_by_id(
             .all(db)
             .await?
         {
-            out.insert(s.id, s);
+            out.insert(s.id, Site::from(s));
         }
     }
     Ok(out)
@@ -215,13 +218,16 @@ pub async fn pins_of(
     db: &DatabaseConnection,
     region: &str,
     week: &str,
-) -> Result<Vec<plan_pins::Model>, StoreError> {
+) -> Result<Vec<Pin>, StoreError> {
     Ok(plan_pins::Entity::find()
         .filter(plan_pins::Column::RegionCode.eq(region))
         .filter(plan_pins::Column::Week.eq(week))
         .order_by_asc(plan_pins::Column::Id)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(Pin::from)
+        .collect())
 }
 
 /// Replace a region-week's pins in one transaction.
@@ -434,14 +440,17 @@ pub async fn approve(
 pub async fn members_of(
     db: &DatabaseConnection,
     team_ids: &[i64],
-) -> Result<Vec<super::entity::team_members::Model>, StoreError> {
+) -> Result<Vec<Member>, StoreError> {
     use super::entity::team_members;
     Ok(team_members::Entity::find()
         .filter(team_members::Column::TeamId.is_in(team_ids.to_vec()))
         .order_by_asc(team_members::Column::TeamId)
         .order_by_asc(team_members::Column::Id)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(Member::from)
+        .collect())
 }
 
 /// Plans of a region (and week), newest version first.

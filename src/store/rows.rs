@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use super::entity::{plans, visit_logs};
+use super::entity::{plan_pins, plan_stops, plans, sites, team_members, teams, visit_logs};
 use crate::fieldlog::{Fix, LogInput, Status};
 
 /// One version of a region-week's plan, as the services read it.
@@ -179,5 +179,122 @@ impl Log {
             check_out: fix(self.check_out_at, self.check_out_lat, self.check_out_lon),
             notes: self.notes.clone(),
         }
+    }
+}
+
+/// A plain row with the fields of an entity's model, and the conversion from it. The conversion
+/// destructures the model without `..`, so a new column is a compile error until it is listed.
+macro_rules! row {
+    ($(#[$meta:meta])* $name:ident from $($model:ident)::+ {
+        $($(#[$field_meta:meta])* $field:ident: $ty:ty),* $(,)?
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name {
+            $($(#[$field_meta])* pub $field: $ty),*
+        }
+
+        impl From<$($model)::+> for $name {
+            fn from(model: $($model)::+) -> Self {
+                let $($model)::+ { $($field),* } = model;
+                $name { $($field),* }
+            }
+        }
+    };
+}
+
+row! {
+    /// One visit of a stored plan: a stop of a team-day.
+    Stop from plan_stops::Model {
+        id: i64,
+        plan_id: i64,
+        team_id: i64,
+        day: NaiveDate,
+        seq: i32,
+        site_id: i64,
+        part: i32,
+        parts: i32,
+        arrive: String,
+        start: String,
+        end: String,
+        travel_from_prev_s: i32,
+        /// JSON: expected people per indicator for this visit.
+        people: String,
+        priority: f64,
+        /// Pinned by the coordinator or frozen (a completed day) when the plan was made.
+        pinned: bool,
+    }
+}
+
+row! {
+    /// A coordinator's pin: this part of a site on this team-day, for a region-week.
+    Pin from plan_pins::Model {
+        id: i64,
+        region_code: String,
+        week: String,
+        site_id: i64,
+        part: i32,
+        team_id: i64,
+        day: NaiveDate,
+    }
+}
+
+row! {
+    /// A mobile team.
+    Team from teams::Model {
+        id: i64,
+        name: String,
+        kabupaten_code: String,
+        base_name: String,
+        base_lat: f64,
+        base_lon: f64,
+        kits: i32,
+        /// `;`-separated, sorted capability codes.
+        capabilities: String,
+        /// Canonical weekly hours.
+        working_hours: String,
+        /// Laptop-and-printer sets (KIA, akta); `None`: the configured default.
+        printers: Option<i32>,
+        /// Phones for IKD activation; `None`: one per member.
+        phones: Option<i32>,
+    }
+}
+
+row! {
+    /// An outreach site.
+    Site from sites::Model {
+        id: i64,
+        kind: String,
+        external_id: String,
+        name: String,
+        address: String,
+        region_code: String,
+        lat: f64,
+        lon: f64,
+        coord_quality: String,
+        /// JSON: people eligible per indicator.
+        eligible: String,
+        opening_hours: String,
+        ownership: Option<String>,
+        contact_name: Option<String>,
+        contact_email: Option<String>,
+        contact_phone: Option<String>,
+        active: bool,
+        synthetic: bool,
+        /// JSON: the site's own count of people not yet served per indicator.
+        counts: String,
+        counts_as_of: Option<NaiveDate>,
+    }
+}
+
+row! {
+    /// A member of a team, who gets its emails.
+    Member from team_members::Model {
+        id: i64,
+        team_id: i64,
+        name: String,
+        email: String,
+        /// `id` or `en`.
+        language: String,
     }
 }

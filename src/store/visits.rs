@@ -16,6 +16,7 @@ use super::entity::{
 };
 pub use super::idempotency::{Idem, idem_begin, idem_finish, purge_idempotency_keys};
 pub use super::rows::Log;
+use super::rows::{Plan, Site, Stop, Team};
 use super::within;
 use super::{StoreError, begin_write};
 use crate::domain::RegionCode;
@@ -26,10 +27,10 @@ pub use super::{DERIVED_SOURCE, FIELD_SOURCE, PARTIAL_SOURCE};
 /// A planned visit with what it belongs to.
 #[derive(Debug, Clone)]
 pub struct VisitRecord {
-    pub stop: plan_stops::Model,
-    pub plan: plans::Model,
-    pub site: sites::Model,
-    pub team: teams::Model,
+    pub stop: Stop,
+    pub plan: Plan,
+    pub site: Site,
+    pub team: Team,
 }
 
 async fn records(
@@ -70,10 +71,10 @@ async fn records(
         .into_iter()
         .filter_map(|stop| {
             Some(VisitRecord {
-                plan: plan_map.get(&stop.plan_id)?.clone(),
-                site: site_map.get(&stop.site_id)?.clone(),
-                team: team_map.get(&stop.team_id)?.clone(),
-                stop,
+                plan: plan_map.get(&stop.plan_id)?.clone().into(),
+                site: site_map.get(&stop.site_id)?.clone().into(),
+                team: team_map.get(&stop.team_id)?.clone().into(),
+                stop: stop.into(),
             })
         })
         .collect())

@@ -8,7 +8,7 @@ use super::*;
 pub(super) async fn keep_completed(
     db: &Db,
     b: &Base,
-    completed: &[&plan_stops::Model],
+    completed: &[&Stop],
     instance: &mut planner::Instance,
     visits: &mut Vec<week::VisitSpec>,
     clock: week::WorkClock,
@@ -126,7 +126,7 @@ pub(super) async fn keep_completed(
 /// The coordinator's pins onto the instance's visits; pins that name no visit or a day the
 /// team does not work are a conflict.
 pub(super) fn apply_pins(
-    pins: &[crate::store::entity::plan_pins::Model],
+    pins: &[crate::store::plans::Pin],
     visits: &[week::VisitSpec],
     completed_keys: &HashSet<String>,
     instance: &mut planner::Instance,
@@ -243,11 +243,7 @@ pub(super) fn remainders(
 }
 
 /// Moved, added and dropped visits between a base plan and the new stops (completed ones aside).
-pub(super) fn count_changes(
-    base: &[plan_stops::Model],
-    completed: &[&plan_stops::Model],
-    new: &[plans::NewStop],
-) -> Changes {
+pub(super) fn count_changes(base: &[Stop], completed: &[&Stop], new: &[plans::NewStop]) -> Changes {
     let done: HashSet<i64> = completed.iter().map(|s| s.id).collect();
     let before: HashMap<(i64, i32), (i64, chrono::NaiveDate)> = base
         .iter()

@@ -14,7 +14,7 @@ use crate::domain::{RegionCode, WeeklyHours};
 use crate::planner;
 use crate::planner::week::{self, CandidateInput, TeamInput, WeekSettings};
 use crate::services::ranking::{Ranker, Ranking};
-use crate::store::entity::plan_stops;
+use crate::store::plans::Stop;
 use crate::store::{Db, plans};
 
 /// A plan version from `base` (a re-plan) or from nothing, stored as a draft.
@@ -53,7 +53,7 @@ pub(super) struct Prepared<'b> {
     ranking: Arc<Ranking>,
     teams: Vec<TeamInput>,
     /// Visits of the base plan that stay as they were (their day was worked, or logged).
-    completed: Vec<&'b plan_stops::Model>,
+    completed: Vec<&'b Stop>,
     candidates: usize,
     built: week::Week,
 }
@@ -85,7 +85,7 @@ async fn prepare<'b>(
     // a finer region is only a focus on which sites are candidates.
     let pins = plans::pins_of(db, kabupaten.as_str(), &ranking.week).await?;
     // Completed visits of the base plan: on a day already worked, or logged as visited that day.
-    let completed: Vec<&plan_stops::Model> = match base {
+    let completed: Vec<&Stop> = match base {
         Some(b) => {
             let sites: Vec<i64> = b.stops.iter().map(|s| s.site_id).collect();
             let logged = plans::visited_days(db, &sites).await?;

@@ -12,7 +12,7 @@ use crate::planner;
 use crate::planner::week::{self, CandidateInput, TeamInput, WeekSettings};
 use crate::planner::{InstanceSite, TeamDayRef};
 use crate::services::ranking::{self, RankError, Ranker};
-use crate::store::entity::plan_stops;
+use crate::store::plans::Stop;
 use crate::store::{StoreError, plans};
 
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +79,7 @@ pub const EXPLAINED: usize = 20;
 /// The plan a re-plan starts from.
 struct Base {
     plan: plans::Plan,
-    stops: Vec<plan_stops::Model>,
+    stops: Vec<Stop>,
     /// Days before this one were worked: their visits stay as they were, nothing is added.
     frozen_before: chrono::NaiveDate,
 }

@@ -38,12 +38,11 @@ pub async fn set_pins(
     let region = RegionCode::parse(&plan.region_code).map_err(PlanError::Internal)?;
     let kabupaten = kabupaten_of(&region)?;
     let start = ranking::week_start(&plan.week).map_err(PlanError::Internal)?;
-    let teams: HashMap<i64, crate::store::entity::teams::Model> =
-        plans::teams_of(db, kabupaten.as_str())
-            .await?
-            .into_iter()
-            .map(|t| (t.id, t))
-            .collect();
+    let teams: HashMap<i64, crate::store::plans::Team> = plans::teams_of(db, kabupaten.as_str())
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
     let sites = plans::sites_by_id(db, &pins.iter().map(|p| p.site_id).collect::<Vec<_>>()).await?;
     let mut problems = Vec::new();
     let mut seen = HashSet::new();
