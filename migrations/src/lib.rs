@@ -15,6 +15,7 @@ mod m20261203_000008_one_published_plan;
 mod m20261203_000009_data_version;
 mod m20261203_000010_week_labels;
 mod m20261203_000011_one_current_log;
+mod m20261203_000012_json_columns;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_data_version::Migration),
             Box::new(m20261203_000010_week_labels::Migration),
             Box::new(m20261203_000011_one_current_log::Migration),
+            Box::new(m20261203_000012_json_columns::Migration),
         ]
     }
 }

@@ -81,6 +81,11 @@ pub(super) async fn region(
         in_scope(&p, &code)?;
     }
     let year = param(&q, "year", s.clock.now().year())?;
+    if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
+        return Err(ApiError::BadRequest(format!(
+            "parameter year: {MIN_YEAR}..{MAX_YEAR}"
+        )));
+    }
     let boundary = param(&q, "boundary", false)?;
     let detail = catalog::region(&s.db, &code, year, boundary)
         .await?
@@ -91,6 +96,8 @@ pub(super) async fn region(
 }
 
 pub const MAX_PER_PAGE: u64 = 500;
+const MIN_YEAR: i32 = 2000;
+const MAX_YEAR: i32 = 2100;
 
 /// GET /api/v1/sites?region=&kind=&page=&per_page=
 #[utoipa::path(get, path = "/api/v1/sites", tag = "catalog", operation_id = "listSites",

@@ -142,13 +142,7 @@ pub(super) async fn outbox_list(
 ) -> Result<Response, ApiError> {
     let p = require(&s, h, STAFF).await?;
     let scope = scope_of(&p)?;
-    let plan: Option<i64> =
-        match q.get("plan").map(|v| v.trim()).filter(|v| !v.is_empty()) {
-            None => None,
-            Some(v) => Some(v.parse().map_err(|_| {
-                ApiError::BadRequest(format!("parameter plan: nilai tidak sah {v:?}"))
-            })?),
-        };
+    let plan = super::visits::id_q(&q, "plan")?;
     let limit: u64 = param(&q, "limit", 200)?;
     if limit == 0 || limit > MAX_LIMIT as u64 {
         return Err(ApiError::BadRequest(format!(

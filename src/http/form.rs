@@ -145,8 +145,8 @@ fn form_visit(v: &VisitRecord, lang: &str, kecamatan: Option<&str>) -> fieldlog:
 }
 
 fn expected(v: &VisitRecord, lang: &str) -> Vec<fieldlog::Expected> {
-    let people: BTreeMap<String, f64> = serde_json::from_str(&v.stop.people).unwrap_or_default();
-    people
+    v.stop
+        .people
         .iter()
         .filter(|(_, n)| **n >= 0.5)
         .map(|(k, n)| fieldlog::Expected {

@@ -219,6 +219,12 @@ fn time_limit_param(t: Option<f64>) -> Result<(), ApiError> {
 
 pub const MAX_PLAN_SECONDS: f64 = 120.0;
 
+/// Sites a coordinator may add to a plan's candidates in one request.
+const MAX_EXTRA_SITES: usize = 100;
+
+/// Pins of one region-week.
+const MAX_PINS: usize = 50;
+
 impl From<PlanError> for ApiError {
     fn from(e: PlanError) -> Self {
         match e {
@@ -254,6 +260,11 @@ pub(super) async fn create_plan(
     let region = region_param(&body.region, "region")?;
     in_scope(&p, &region)?;
     time_limit_param(body.time_limit_s)?;
+    if body.sites.len() > MAX_EXTRA_SITES {
+        return Err(ApiError::BadRequest(format!(
+            "sites: paling banyak {MAX_EXTRA_SITES} / at most {MAX_EXTRA_SITES}"
+        )));
+    }
     let week = body
         .week
         .filter(|w| !w.trim().is_empty())
@@ -348,6 +359,11 @@ pub(super) async fn put_pins(
 ) -> Result<Response, ApiError> {
     let p = require(&s, h, PLANNERS).await?;
     plan_in_scope(&s, &p, id).await?;
+    if body.pins.len() > MAX_PINS {
+        return Err(ApiError::BadRequest(format!(
+            "pins: paling banyak {MAX_PINS} / at most {MAX_PINS}"
+        )));
+    }
     let pins = planning::set_pins(&s.db, &s.planner, id, &body.pins).await?;
     Ok(json(&PinsReply { plan_id: id, pins }))
 }

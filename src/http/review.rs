@@ -9,7 +9,7 @@ use warp::{Filter, http::HeaderValue};
 use super::auth::{REVIEWERS, STAFF, require, scope_of};
 use super::params::{Query, Route, auth_header, json, json_body, query, reply, route, with_state};
 use super::schemas::{BadRequest, Conflict, Denied, Invalid, NotFound, PayloadTooLarge};
-use super::visits::{LogList, LogView, int_q, invalid, opt, region_q, week_q};
+use super::visits::{LogList, LogView, id_q, int_q, invalid, opt, region_q, week_q};
 use super::{ApiError, AppState};
 use crate::auth::Principal;
 use crate::domain::{RegionCode, Week};
@@ -76,7 +76,7 @@ fn log_query(p: &Principal, q: &Query) -> Result<LogQuery, ApiError> {
     Ok(LogQuery {
         scope: scope_of(p)?,
         region: region_q(q, "region")?,
-        team: int_q(q, "team")?,
+        team: id_q(q, "team")?,
         week: week_q(q)?,
         status,
         flag,

@@ -42,6 +42,16 @@ pub(super) fn int_q(q: &Query, k: &str) -> Result<Option<i64>, ApiError> {
         .transpose()
 }
 
+/// An id parameter (`team`, `plan`): a whole number from 1.
+pub(super) fn id_q(q: &Query, k: &str) -> Result<Option<i64>, ApiError> {
+    match int_q(q, k)? {
+        Some(id) if id < 1 => Err(ApiError::BadRequest(format!(
+            "parameter {k}: id dimulai dari 1 / ids start at 1"
+        ))),
+        id => Ok(id),
+    }
+}
+
 pub(super) fn week_q(q: &Query) -> Result<Option<String>, ApiError> {
     opt(q, "week")
         .map(|w| {
@@ -208,7 +218,7 @@ impl VisitView {
             start: v.stop.start.clone(),
             end: v.stop.end.clone(),
             travel_from_prev_s: v.stop.travel_from_prev_s,
-            people: serde_json::from_str(&v.stop.people).unwrap_or_default(),
+            people: v.stop.people.clone(),
             team: VisitTeam {
                 id: v.team.id,
                 name: v.team.name.clone(),
@@ -250,7 +260,7 @@ pub(super) async fn list(s: AppState, h: Option<String>, q: Query) -> Result<Res
     let p = require(&s, h, ANY).await?;
     let mut query = VisitQuery {
         region: region_q(&q, "region")?,
-        team: int_q(&q, "team")?,
+        team: id_q(&q, "team")?,
         week: week_q(&q)?,
     };
     if p.role == Role::Field {

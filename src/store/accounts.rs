@@ -31,7 +31,7 @@ pub async fn audit<C: ConnectionTrait>(
             .get("region")
             .and_then(|r| r.as_str())
             .map(str::to_string)),
-        detail: Set(detail.to_string()),
+        detail: Set(detail),
         ..Default::default()
     })
     .exec(conn)
@@ -56,7 +56,7 @@ impl From<audit_log::Model> for AuditEntry {
     fn from(a: audit_log::Model) -> Self {
         AuditEntry {
             // Written by `audit` from a `serde_json::Value`, so it parses; `null` if it does not.
-            detail: serde_json::from_str(&a.detail).unwrap_or_default(),
+            detail: a.detail,
             id: a.id,
             at: a.at,
             actor: a.actor,

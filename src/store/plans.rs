@@ -21,8 +21,8 @@ pub struct NewPlan {
     pub travel_s: i64,
     pub upper_bound: f64,
     pub visits: i32,
-    pub stats: String,
-    pub unscheduled: String,
+    pub stats: serde_json::Value,
+    pub unscheduled: serde_json::Value,
     pub base_plan_id: Option<i64>,
     pub changes: Option<crate::domain::plan::Changes>,
     pub stops: Vec<NewStop>,
@@ -39,7 +39,7 @@ pub struct NewStop {
     pub start: String,
     pub end: String,
     pub travel_from_prev_s: i32,
-    pub people: String,
+    pub people: std::collections::BTreeMap<String, f64>,
     pub priority: f64,
     pub pinned: bool,
 }
@@ -93,7 +93,7 @@ pub async fn insert(db: &DatabaseConnection, plan: NewPlan) -> Result<i64, Store
             start: Set(s.start),
             end: Set(s.end),
             travel_from_prev_s: Set(s.travel_from_prev_s),
-            people: Set(s.people),
+            people: Set(s.people.into()),
             priority: Set(s.priority),
             pinned: Set(s.pinned),
         })

@@ -221,7 +221,8 @@ pub struct SiteView {
     pub lat: f64,
     pub lon: f64,
     pub coord_quality: String,
-    pub eligible: serde_json::Value,
+    /// People eligible per indicator.
+    pub eligible: std::collections::BTreeMap<String, i64>,
     /// `null`: the default hours for this kind of site apply.
     pub opening_hours: Option<String>,
     pub ownership: Option<String>,
@@ -230,7 +231,7 @@ pub struct SiteView {
     /// Made up by a synthetic data layer (the demo): not a real place.
     pub synthetic: bool,
     /// The site's own count of people not yet served per indicator, and its date.
-    pub counts: serde_json::Value,
+    pub counts: std::collections::BTreeMap<String, i64>,
     pub counts_as_of: Option<chrono::NaiveDate>,
 }
 
@@ -280,7 +281,7 @@ pub async fn list_sites(
             lat: s.lat,
             lon: s.lon,
             coord_quality: s.coord_quality,
-            eligible: serde_json::from_str(&s.eligible).unwrap_or(serde_json::Value::Null),
+            eligible: s.eligible.0,
             opening_hours: (!s.opening_hours.is_empty()).then_some(s.opening_hours),
             ownership: s.ownership,
             contact: Contact {
@@ -290,7 +291,7 @@ pub async fn list_sites(
             },
             active: s.active,
             synthetic: s.synthetic,
-            counts: serde_json::from_str(&s.counts).unwrap_or(serde_json::Value::Null),
+            counts: s.counts.0,
             counts_as_of: s.counts_as_of,
         })
         .collect();

@@ -129,15 +129,14 @@ pub async fn priority_inputs(
             );
             continue;
         };
-        let eligible = serde_json::from_str(&s.eligible).unwrap_or_default();
         sites_out.push(Site {
             id: s.id,
             external_id: s.external_id.clone(),
             name: s.name.clone(),
             kind,
             region: code,
-            eligible,
-            counts: serde_json::from_str(&s.counts).unwrap_or_default(),
+            eligible: s.eligible.0,
+            counts: s.counts.0,
             counts_as_of: s.counts_as_of,
             synthetic: s.synthetic,
         });
@@ -166,7 +165,7 @@ pub async fn priority_inputs(
             facts.visits.push(Visit {
                 site_id: v.site_id,
                 date: v.visited_on,
-                delivered: serde_json::from_str(&v.delivered).unwrap_or_default(),
+                delivered: v.delivered.0,
                 revisit: v.source == super::PARTIAL_SOURCE,
             });
         }

@@ -25,8 +25,10 @@ pub struct Plan {
     pub travel_s: i64,
     pub upper_bound: f64,
     pub visits: i32,
-    pub stats: String,
-    pub unscheduled: String,
+    /// What the planner reported (search statistics, bounds, shares).
+    pub stats: serde_json::Value,
+    /// The sites left out, with their reasons.
+    pub unscheduled: serde_json::Value,
     pub base_plan_id: Option<i64>,
     pub moved: Option<i32>,
     pub added: Option<i32>,
@@ -127,12 +129,10 @@ pub struct Log {
 
 impl From<visit_logs::Model> for Log {
     fn from(m: visit_logs::Model) -> Self {
-        // Written by the store from typed values, so they parse; empty if a row was edited by hand.
-        let map = |s: &str| serde_json::from_str(s).unwrap_or_default();
         Log {
-            counts: map(&m.counts),
-            turned_away: map(&m.turned_away),
-            flags: serde_json::from_str(&m.flags).unwrap_or_default(),
+            counts: m.counts.into(),
+            turned_away: m.turned_away.into(),
+            flags: m.flags.into(),
             id: m.id,
             stop_id: m.stop_id,
             revision: m.revision,
@@ -195,9 +195,11 @@ macro_rules! row {
         }
 
         impl From<$($model)::+> for $name {
+            #[allow(clippy::useless_conversion)]
             fn from(model: $($model)::+) -> Self {
                 let $($model)::+ { $($field),* } = model;
-                $name { $($field),* }
+                // `into`: a JSON column's typed wrapper becomes its plain value.
+                $name { $($field: $field.into()),* }
             }
         }
     };
@@ -218,8 +220,8 @@ row! {
         start: String,
         end: String,
         travel_from_prev_s: i32,
-        /// JSON: expected people per indicator for this visit.
-        people: String,
+        /// Expected people per indicator for this visit.
+        people: BTreeMap<String, f64>,
         priority: f64,
         /// Pinned by the coordinator or frozen (a completed day) when the plan was made.
         pinned: bool,
@@ -272,8 +274,8 @@ row! {
         lat: f64,
         lon: f64,
         coord_quality: String,
-        /// JSON: people eligible per indicator.
-        eligible: String,
+        /// People eligible per indicator.
+        eligible: BTreeMap<String, i64>,
         opening_hours: String,
         ownership: Option<String>,
         contact_name: Option<String>,
@@ -281,8 +283,8 @@ row! {
         contact_phone: Option<String>,
         active: bool,
         synthetic: bool,
-        /// JSON: the site's own count of people not yet served per indicator.
-        counts: String,
+        /// The site's own count of people not yet served per indicator.
+        counts: BTreeMap<String, i64>,
         counts_as_of: Option<NaiveDate>,
     }
 }

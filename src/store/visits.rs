@@ -239,7 +239,7 @@ pub async fn add_log(
     };
     let (in_at, in_lat, in_lon) = fix(&input.check_in);
     let (out_at, out_lat, out_lon) = fix(&input.check_out);
-    let flags: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
+    let flags: Vec<String> = flags.iter().map(|f| f.as_str().to_string()).collect();
     let row = visit_logs::Entity::insert(visit_logs::ActiveModel {
         stop_id: Set(v.stop.id),
         revision: Set(last.unwrap_or(0) + 1),
@@ -252,8 +252,8 @@ pub async fn add_log(
         week: Set(v.plan.week.clone()),
         visit_date: Set(v.stop.day),
         status: Set(input.status.as_str().to_string()),
-        counts: Set(serde_json::to_string(&input.counts).unwrap_or_default()),
-        turned_away: Set(serde_json::to_string(&input.turned_away).unwrap_or_default()),
+        counts: Set(input.counts.clone().into()),
+        turned_away: Set(input.turned_away.clone().into()),
         check_in_at: Set(in_at),
         check_in_lat: Set(in_lat),
         check_in_lon: Set(in_lon),
@@ -261,7 +261,7 @@ pub async fn add_log(
         check_out_lat: Set(out_lat),
         check_out_lon: Set(out_lon),
         notes: Set(input.notes.clone()),
-        flags: Set(serde_json::to_string(&flags).unwrap_or_default()),
+        flags: Set(flags.into()),
         logged_at: Set(now),
         logged_by: Set(logged_by.to_string()),
         review: Set("pending".into()),
@@ -310,8 +310,14 @@ pub async fn list_logs(db: &DatabaseConnection, q: &LogQuery) -> Result<Vec<Log>
         find = find.filter(visit_logs::Column::Review.eq(r.as_str()));
     }
     if let Some(f) = &q.flag {
-        // Flags are a JSON list of fixed words: `"late"` cannot match inside another flag.
-        find = find.filter(visit_logs::Column::Flags.like(format!("%\"{f}\"%")));
+        // Flags are a JSON list of fixed words: `"late"` cannot match inside another flag. As
+        // text, for both backends (`jsonb` on PostgreSQL has no LIKE of its own).
+        use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+        find = find.filter(
+            Expr::col(visit_logs::Column::Flags)
+                .cast_as(Alias::new("text"))
+                .like(format!("%\"{f}\"%")),
+        );
     }
     let rows = find
         .order_by_desc(visit_logs::Column::VisitDate)
@@ -394,7 +400,7 @@ pub async fn review_log(
         visit_outcomes::Entity::insert(visit_outcomes::ActiveModel {
             site_id: Set(log.site_id),
             visited_on: Set(log.visit_date),
-            delivered: Set(serde_json::to_string(&delivered).unwrap_or_default()),
+            delivered: Set(delivered.clone().into()),
             source: Set(if input.status == Status::Sebagian {
                 PARTIAL_SOURCE
             } else {
@@ -474,9 +480,7 @@ async fn refresh_derived(txn: &DatabaseTransaction, site_id: i64) -> Result<(), 
                 .all(txn)
                 .await?
             {
-                let d: BTreeMap<String, i64> =
-                    serde_json::from_str(&o.delivered).unwrap_or_default();
-                delivered += d.get(&indicator).copied().unwrap_or(0);
+                delivered += o.delivered.0.get(&indicator).copied().unwrap_or(0);
                 last = last.max(o.visited_on);
             }
         }

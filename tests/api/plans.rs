@@ -409,27 +409,35 @@ pub async fn legacy_week_labels_are_normalised(app: &TestApp) {
     )
     .await
     .unwrap();
-    // Back to before migrations 000010 and 000011, then write what the old code accepted.
+    // Back to before migrations 000010–000012, then write what the old code accepted (with
+    // statements that read nothing back: before 000012 the JSON columns are text again).
     {
         use sea_orm::TransactionTrait;
         let txn = db.begin().await.unwrap();
-        migration::Migrator::down(&txn, Some(2)).await.unwrap();
+        migration::Migrator::down(&txn, Some(3)).await.unwrap();
         txn.commit().await.unwrap();
     }
-    let mut p: plans::ActiveModel = first.clone().into();
-    p.status = Set("published".into());
-    p.update(db).await.unwrap();
-    let mut p: plans::ActiveModel = plans::Entity::find_by_id(legacy)
-        .one(db)
+    use sea_orm::sea_query::Expr;
+    plans::Entity::update_many()
+        .col_expr(plans::Column::Status, Expr::value("published"))
+        .filter(plans::Column::Id.eq(first.id))
+        .exec(db)
         .await
-        .unwrap()
-        .unwrap()
-        .into();
-    p.week = Set("2026-W050".into());
-    p.version = Set(1);
-    p.status = Set("published".into());
-    p.update(db).await.unwrap();
-    let site = jemput::store::entity::sites::Entity::find()
+        .unwrap();
+    plans::Entity::update_many()
+        .col_expr(plans::Column::Week, Expr::value("2026-W050"))
+        .col_expr(plans::Column::Version, Expr::value(1))
+        .col_expr(plans::Column::Status, Expr::value("published"))
+        .filter(plans::Column::Id.eq(legacy))
+        .exec(db)
+        .await
+        .unwrap();
+    // Ids only: the sites' JSON columns are text until the migrations run again.
+    use sea_orm::QuerySelect;
+    let site_id: i64 = jemput::store::entity::sites::Entity::find()
+        .select_only()
+        .column(jemput::store::entity::sites::Column::Id)
+        .into_tuple()
         .one(db)
         .await
         .unwrap()
@@ -443,7 +451,7 @@ pub async fn legacy_week_labels_are_normalised(app: &TestApp) {
         plan_pins::ActiveModel {
             region_code: Set(first.region_code.clone()),
             week: Set(week.into()),
-            site_id: Set(site.id),
+            site_id: Set(site_id),
             part: Set(1),
             team_id: Set(team.id),
             day: Set(chrono::NaiveDate::from_ymd_opt(2026, 12, 8).unwrap()),

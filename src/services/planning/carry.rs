@@ -63,7 +63,7 @@ pub(super) async fn keep_completed(
             group: None,
             choice: None,
         });
-        let people: BTreeMap<String, f64> = serde_json::from_str(&s.people).unwrap_or_default();
+        let people = s.people.clone();
         visits.push(week::VisitSpec {
             key,
             site_id: s.site_id,
@@ -185,9 +185,8 @@ pub(super) fn remainders(
     let mut planned: BTreeMap<i64, (BTreeMap<String, f64>, HashSet<i32>)> = BTreeMap::new();
     for stop in stops {
         let entry = planned.entry(stop.site_id).or_default();
-        let people: BTreeMap<String, f64> = serde_json::from_str(&stop.people).unwrap_or_default();
-        for (k, n) in people {
-            *entry.0.entry(k).or_default() += n;
+        for (k, n) in &stop.people {
+            *entry.0.entry(k.clone()).or_default() += n;
         }
         entry.1.insert(stop.part);
     }

@@ -133,7 +133,7 @@ pub async fn replan(
             "rencana {plan_id} tidak ditemukan / plan not found"
         ))
     })?;
-    let stats: serde_json::Value = serde_json::from_str(&stored.plan.stats).unwrap_or_default();
+    let stats = &stored.plan.stats;
     // A plan focused on a kecamatan or desa is re-planned with the same focus.
     let region = RegionCode::parse(
         stats["focus"]
@@ -331,7 +331,7 @@ fn stored_stops(
                 start: wall_start(&stop.start),
                 end: wall_end(&stop.end),
                 travel_from_prev_s: leg.0[seq] as i32,
-                people: serde_json::to_string(&v.people).unwrap_or_default(),
+                people: v.people.clone(),
                 priority: v.priority,
                 pinned: pinned.contains(stop.site.as_str()),
             });

@@ -332,8 +332,11 @@ fn notes(stats: &serde_json::Value, synthetic_visits: usize) -> Vec<NoteView> {
 }
 
 /// The stored list of unscheduled sites (JSON), with their names and reasons in words.
-async fn unscheduled_views(db: &Db, stored: &str) -> Result<Vec<UnscheduledView>, StoreError> {
-    let raw: Vec<serde_json::Value> = serde_json::from_str(stored).unwrap_or_default();
+async fn unscheduled_views(
+    db: &Db,
+    stored: &serde_json::Value,
+) -> Result<Vec<UnscheduledView>, StoreError> {
+    let raw: &[serde_json::Value] = stored.as_array().map(Vec::as_slice).unwrap_or_default();
     let ids: Vec<i64> = raw.iter().filter_map(|u| u["site_id"].as_i64()).collect();
     let names = plans::sites_by_id(db, &ids).await?;
     Ok(raw
@@ -360,7 +363,7 @@ pub async fn view(db: &Db, id: i64) -> Result<Option<PlanView>, StoreError> {
         return Ok(None);
     };
     let p = &stored.plan;
-    let stats: serde_json::Value = serde_json::from_str(&p.stats).unwrap_or_default();
+    let stats = &p.stats;
     let summaries: HashMap<(i64, String), &serde_json::Value> = stats["routes"]
         .as_array()
         .map(|a| {
@@ -407,11 +410,9 @@ pub async fn view(db: &Db, id: i64) -> Result<Option<PlanView>, StoreError> {
             });
         }
         let site = stored.sites.get(&s.site_id);
-        let people: BTreeMap<String, f64> = serde_json::from_str(&s.people).unwrap_or_default();
+        let people = s.people.clone();
         // Estimated unless the site's own counts cover every service of the visit.
-        let counts: BTreeMap<String, i64> = site
-            .and_then(|x| serde_json::from_str(&x.counts).ok())
-            .unwrap_or_default();
+        let counts: BTreeMap<String, i64> = site.map(|x| x.counts.clone()).unwrap_or_default();
         routes
             .last_mut()
             .expect("pushed above")
@@ -454,7 +455,7 @@ pub async fn view(db: &Db, id: i64) -> Result<Option<PlanView>, StoreError> {
         *visits_by_kind.entry(stop.kind.clone()).or_default() += 1;
     }
     let synthetic_visits = stops.filter(|s| s.synthetic).count();
-    let remainders = remainder_views(db, &stats).await?;
+    let remainders = remainder_views(db, stats).await?;
     let unscheduled = unscheduled_views(db, &p.unscheduled).await?;
     Ok(Some(PlanView {
         id: p.id,
@@ -491,8 +492,8 @@ pub async fn view(db: &Db, id: i64) -> Result<Option<PlanView>, StoreError> {
             target_shares: serde_json::from_value(stats["shares"]["target"].clone())
                 .unwrap_or_default(),
         },
-        notes: notes(&stats, synthetic_visits),
-        stats,
+        notes: notes(stats, synthetic_visits),
+        stats: stats.clone(),
         routes,
         unscheduled,
         remainders,

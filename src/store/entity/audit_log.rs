@@ -10,8 +10,8 @@ pub struct Model {
     pub action: String,
     pub object_type: String,
     pub object_id: String,
-    /// JSON.
-    pub detail: String,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub detail: Json,
     /// The region the entry concerns; null = not regional (seen by unscoped callers only).
     pub region_code: Option<String>,
 }

@@ -5,6 +5,7 @@ pub mod coverage_snapshots;
 pub mod email_outbox;
 pub mod idempotency_keys;
 pub mod indicators;
+pub mod json;
 pub mod plan_pins;
 pub mod plan_stops;
 pub mod plans;

@@ -16,8 +16,9 @@ pub struct Model {
     pub start: String,
     pub end: String,
     pub travel_from_prev_s: i32,
-    /// JSON: expected people per indicator for this visit.
-    pub people: String,
+    /// Expected people per indicator for this visit.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub people: super::json::People,
     pub priority: f64,
     /// Pinned by the coordinator or frozen (a completed day) when this plan was made.
     pub pinned: bool,

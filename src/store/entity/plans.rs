@@ -15,8 +15,10 @@ pub struct Model {
     pub travel_s: i64,
     pub upper_bound: f64,
     pub visits: i32,
-    pub stats: String,
-    pub unscheduled: String,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub stats: Json,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub unscheduled: Json,
     pub base_plan_id: Option<i64>,
     pub moved: Option<i32>,
     pub added: Option<i32>,

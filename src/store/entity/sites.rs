@@ -14,8 +14,9 @@ pub struct Model {
     pub lat: f64,
     pub lon: f64,
     pub coord_quality: String,
-    /// Canonical JSON object, indicator -> estimated eligible people.
-    pub eligible: String,
+    /// Indicator -> estimated eligible people.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub eligible: super::json::Counts,
     /// Canonical weekly hours; empty means "the default for this kind of site".
     pub opening_hours: String,
     pub ownership: Option<String>,
@@ -25,8 +26,9 @@ pub struct Model {
     pub active: bool,
     /// Made up by a synthetic data layer (the demo): not a real place.
     pub synthetic: bool,
-    /// Canonical JSON object, indicator -> the site's own count of people not yet served.
-    pub counts: String,
+    /// Indicator -> the site's own count of people not yet served.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub counts: super::json::Counts,
     pub counts_as_of: Option<Date>,
 }
 

@@ -16,10 +16,12 @@ pub struct Model {
     pub week: String,
     pub visit_date: Date,
     pub status: String,
-    /// JSON object service -> documents delivered.
-    pub counts: String,
-    /// JSON object reason -> people turned away.
-    pub turned_away: String,
+    /// Service -> documents delivered.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub counts: super::json::Tally,
+    /// Reason -> people turned away.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub turned_away: super::json::Tally,
     pub check_in_at: Option<DateTimeUtc>,
     pub check_in_lat: Option<f64>,
     pub check_in_lon: Option<f64>,
@@ -27,8 +29,9 @@ pub struct Model {
     pub check_out_lat: Option<f64>,
     pub check_out_lon: Option<f64>,
     pub notes: String,
-    /// JSON list of anomaly flags.
-    pub flags: String,
+    /// Anomaly flags.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub flags: super::json::Labels,
     pub logged_at: DateTimeUtc,
     pub logged_by: String,
     pub review: String,

@@ -7,8 +7,9 @@ pub struct Model {
     pub id: i64,
     pub site_id: i64,
     pub visited_on: Date,
-    /// Canonical JSON object, indicator -> people served.
-    pub delivered: String,
+    /// Indicator -> people served.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub delivered: super::json::Counts,
     pub source: String,
 }
 

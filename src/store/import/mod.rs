@@ -225,10 +225,6 @@ pub async fn boundaries(
 
 // ---------------------------------------------------------------------------------------------
 
-fn eligible_json(r: &SiteRecord) -> String {
-    serde_json::to_string(&r.eligible).expect("a map of strings to integers serialises")
-}
-
 pub async fn sites(
     db: &DatabaseConnection,
     records: Vec<SiteRecord>,
@@ -306,7 +302,7 @@ pub async fn sites(
             lat,
             lon,
             coord_quality: r.coord_quality.as_str().to_string(),
-            eligible: eligible_json(&r),
+            eligible: r.eligible.clone().into(),
             opening_hours: r
                 .opening_hours
                 .as_ref()
@@ -318,8 +314,7 @@ pub async fn sites(
             contact_phone: r.contact_phone.clone(),
             active: r.active,
             synthetic: r.synthetic,
-            counts: serde_json::to_string(&r.counts)
-                .expect("a map of strings to integers serialises"),
+            counts: r.counts.clone().into(),
             counts_as_of: r.counts_as_of,
         };
         match existing.get(&r.external_id) {
@@ -500,8 +495,7 @@ pub async fn visits(
     let mut inserts = Vec::new();
     for r in records {
         let site_id = site_ids[&r.external_id];
-        let delivered =
-            serde_json::to_string(&r.delivered).expect("a map of strings to integers serialises");
+        let delivered: super::entity::json::Counts = r.delivered.clone().into();
         match existing.get(&(site_id, r.visited_on, r.source.clone())) {
             Some(m) if m.delivered == delivered => summary.unchanged += 1,
             Some(m) => {
