@@ -15,6 +15,7 @@ import json
 import pathlib
 import re
 import sys
+import urllib.parse
 import urllib.request
 
 WRITES = {
@@ -154,8 +155,6 @@ def reach(har_file):
 
 
 if __name__ == "__main__":
-    import urllib.parse  # noqa: F401  (reach)
-
     if sys.argv[1] == "fixtures":
         fixtures(*sys.argv[2:7])
     elif sys.argv[1] == "reach":
