@@ -142,7 +142,7 @@ pub(super) async fn outbox_list(
 ) -> Result<Response, ApiError> {
     let p = require(&s, h, STAFF).await?;
     let scope = scope_of(&p)?;
-    let plan = super::visits::id_q(&q, "plan")?;
+    let plan = super::params::id_q(&q, "plan")?;
     let limit: u64 = param(&q, "limit", 200)?;
     if limit == 0 || limit > MAX_LIMIT as u64 {
         return Err(ApiError::BadRequest(format!(

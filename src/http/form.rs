@@ -7,9 +7,10 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, http::HeaderValue};
 
+use super::params::opt;
 use super::params::{Query, Route, query, reply, route, with_state};
 use super::schemas::{BadRequest, Internal};
-use super::visits::{facts, opt, write_log};
+use super::visits::{facts, write_log};
 use super::{ApiError, AppState};
 use crate::auth::LinkError;
 use crate::fieldlog::{self, FieldError, Flag};

@@ -166,3 +166,41 @@ pub(super) fn in_scope(p: &Principal, region: &RegionCode) -> Result<(), ApiErro
 pub(super) fn region_param(raw: &str, name: &str) -> Result<RegionCode, ApiError> {
     RegionCode::parse(raw).map_err(|e| ApiError::BadRequest(format!("parameter {name}: {e}")))
 }
+
+/// A parameter's value, if given (the query filter already refused empty ones).
+pub(super) fn opt<'a>(q: &'a Query, k: &str) -> Option<&'a str> {
+    q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+pub(super) fn region_q(q: &Query, k: &str) -> Result<Option<RegionCode>, ApiError> {
+    opt(q, k).map(|r| region_param(r, k)).transpose()
+}
+
+pub(super) fn int_q(q: &Query, k: &str) -> Result<Option<i64>, ApiError> {
+    opt(q, k)
+        .map(|v| {
+            v.parse()
+                .map_err(|_| ApiError::BadRequest(format!("parameter {k}: nilai tidak sah {v:?}")))
+        })
+        .transpose()
+}
+
+/// An id parameter (`team`, `plan`): a whole number from 1.
+pub(super) fn id_q(q: &Query, k: &str) -> Result<Option<i64>, ApiError> {
+    match int_q(q, k)? {
+        Some(id) if id < 1 => Err(ApiError::BadRequest(format!(
+            "parameter {k}: id dimulai dari 1 / ids start at 1"
+        ))),
+        id => Ok(id),
+    }
+}
+
+pub(super) fn week_q(q: &Query) -> Result<Option<String>, ApiError> {
+    opt(q, "week")
+        .map(|w| {
+            crate::services::ranking::week_start(w)
+                .map(|_| w.to_string())
+                .map_err(ApiError::BadRequest)
+        })
+        .transpose()
+}

@@ -6,8 +6,8 @@ use warp::reply::Response;
 
 use super::auth::{REVIEWERS, STAFF, require, scope_of};
 use super::params::{Query, Route, auth_header, json, query, reply, route, with_state};
+use super::params::{int_q, region_q, week_q};
 use super::schemas::{BadRequest, Denied, NotFound};
-use super::visits::{int_q, region_q, week_q};
 use super::{ApiError, AppState};
 use crate::domain::{RegionCode, Week};
 use crate::services::reports::{self, WeeklyReport};

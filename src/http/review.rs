@@ -8,8 +8,9 @@ use warp::{Filter, http::HeaderValue};
 
 use super::auth::{REVIEWERS, STAFF, require, scope_of};
 use super::params::{Query, Route, auth_header, json, json_body, query, reply, route, with_state};
+use super::params::{id_q, int_q, opt, region_q, week_q};
 use super::schemas::{BadRequest, Conflict, Denied, Invalid, NotFound, PayloadTooLarge};
-use super::visits::{LogList, LogView, id_q, int_q, invalid, opt, region_q, week_q};
+use super::visits::{LogList, LogView, invalid};
 use super::{ApiError, AppState};
 use crate::auth::Principal;
 use crate::domain::{RegionCode, Week};

@@ -10,7 +10,7 @@ use warp::{Filter, Reply, http::HeaderValue};
 
 use super::auth::{ANY, require};
 use super::params::{
-    Query, Route, auth_header, json, query, region_param, reply, route, with_state,
+    Query, Route, auth_header, id_q, json, query, region_q, reply, route, week_q, with_state,
 };
 use super::schemas::{
     BadRequest, Conflict, Denied, IdempotencyKey, Invalid, NotFound, PayloadTooLarge,
@@ -23,43 +23,6 @@ use crate::services::fieldlogs::{self as service, Log, Logged, VisitQuery, Visit
 
 fn not_found(id: i64) -> ApiError {
     ApiError::NotFound(format!("Kunjungan {id} tidak ditemukan / visit not found"))
-}
-
-pub(super) fn opt<'a>(q: &'a Query, k: &str) -> Option<&'a str> {
-    q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty())
-}
-
-pub(super) fn region_q(q: &Query, k: &str) -> Result<Option<RegionCode>, ApiError> {
-    opt(q, k).map(|r| region_param(r, k)).transpose()
-}
-
-pub(super) fn int_q(q: &Query, k: &str) -> Result<Option<i64>, ApiError> {
-    opt(q, k)
-        .map(|v| {
-            v.parse()
-                .map_err(|_| ApiError::BadRequest(format!("parameter {k}: nilai tidak sah {v:?}")))
-        })
-        .transpose()
-}
-
-/// An id parameter (`team`, `plan`): a whole number from 1.
-pub(super) fn id_q(q: &Query, k: &str) -> Result<Option<i64>, ApiError> {
-    match int_q(q, k)? {
-        Some(id) if id < 1 => Err(ApiError::BadRequest(format!(
-            "parameter {k}: id dimulai dari 1 / ids start at 1"
-        ))),
-        id => Ok(id),
-    }
-}
-
-pub(super) fn week_q(q: &Query) -> Result<Option<String>, ApiError> {
-    opt(q, "week")
-        .map(|w| {
-            crate::services::ranking::week_start(w)
-                .map(|_| w.to_string())
-                .map_err(ApiError::BadRequest)
-        })
-        .transpose()
 }
 
 async fn visit_for(s: &AppState, p: &Principal, id: i64) -> Result<VisitRecord, ApiError> {
