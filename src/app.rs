@@ -117,6 +117,7 @@ pub fn state_with_wake(
         max_body_bytes: settings.server.max_body_bytes,
         auth: std::sync::Arc::new(crate::http::AuthState::from_settings(settings)),
         clock: settings.clock(),
+        web: std::sync::Arc::new(settings.web.clone()),
     }
 }
 

@@ -112,3 +112,14 @@ fn scopes_nest_by_region_code() {
     assert!(field.covers_team(7, "35.09"));
     assert!(!field.covers_team(8, "35.09"));
 }
+
+#[test]
+fn csrf_token_binds_to_its_session_and_secret() {
+    let secret = "s".repeat(32);
+    let t = csrf_token(&secret, "fs_session-a");
+    assert!(csrf_matches(&secret, "fs_session-a", &t));
+    assert!(!csrf_matches(&secret, "fs_session-b", &t));
+    assert!(!csrf_matches(&"x".repeat(32), "fs_session-a", &t));
+    assert!(!csrf_matches(&secret, "fs_session-a", ""));
+    assert!(!csrf_matches(&secret, "fs_session-a", "not base64 !"));
+}

@@ -47,6 +47,8 @@ pub struct DemoReport {
     pub plan: crate::services::planning::PlanView,
     /// The plan published and its emails sent.
     pub emails: DemoEmails,
+    /// A coordinator, a manager and a member of the first team, to sign in to the console.
+    pub accounts: Vec<DemoAccount>,
 }
 
 #[derive(Debug, Serialize)]
@@ -64,6 +66,14 @@ pub struct DemoEmails {
     pub outbox_dir: Option<String>,
     /// Where the per-visit links in the emails point (`auth.public_base_url`).
     pub links: String,
+}
+
+/// A sign-in for the console (`/app`) the demo makes, with a fresh password each run.
+#[derive(Debug, Serialize)]
+pub struct DemoAccount {
+    pub username: String,
+    pub role: String,
+    pub password: String,
 }
 
 /// Migrate, import the demo set and report. Shared by the CLI and the tests.
@@ -132,7 +142,9 @@ pub async fn run_demo(
     let plan = crate::services::planning::view(&db, plan_id)
         .await?
         .expect("the plan was just stored");
+    let accounts = demo_accounts(&db, &plan).await?;
     Ok(DemoReport {
+        accounts,
         emails,
         database: crate::config::redact_url(&settings.database.url),
         changed: imports.iter().any(|(_, s)| s.changed()),
@@ -142,6 +154,58 @@ pub async fn run_demo(
         priorities,
         plan,
     })
+}
+
+async fn demo_accounts(
+    db: &crate::store::Db,
+    plan: &crate::services::planning::PlanView,
+) -> anyhow::Result<Vec<DemoAccount>> {
+    use crate::services::accounts::{NewAccount, ensure_account};
+    let first_team = plan.routes.iter().map(|r| r.team_id).min();
+    let mut wanted = vec![
+        (
+            "koordinator",
+            "coordinator",
+            "Koordinator Jember",
+            Some(DEMO_KABUPATEN),
+            None,
+        ),
+        (
+            "manajer",
+            "manager",
+            "Manajer Jember",
+            Some(DEMO_KABUPATEN),
+            None,
+        ),
+    ];
+    if let Some(team) = first_team {
+        wanted.push((
+            "lapangan",
+            "field",
+            "Anggota tim lapangan",
+            None,
+            Some(team),
+        ));
+    }
+    let mut out = Vec::new();
+    for (username, role, name, region, team) in wanted {
+        let new = NewAccount {
+            username: username.into(),
+            role: role.into(),
+            region: region.map(str::to_string),
+            team,
+            name: Some(name.into()),
+            language: "id".into(),
+            password: String::new(),
+        };
+        let password = ensure_account(db, new, "cli:demo").await?;
+        out.push(DemoAccount {
+            username: username.into(),
+            role: role.into(),
+            password,
+        });
+    }
+    Ok(out)
 }
 
 pub(super) async fn demo(
@@ -227,9 +291,17 @@ pub(super) async fn demo(
             e.links
         ),
     }
+    println!(
+        "\nMasuk ke konsol di {}/app setelah `jemput serve` (kata sandi baru setiap kali demo dijalankan):",
+        report.emails.links.trim_end_matches('/')
+    );
+    for a in &report.accounts {
+        println!("  {:<12} {:<12} {}", a.username, a.role, a.password);
+    }
     if report.changed {
         println!(
-            "\nSelesai. Jalankan `cargo run --release -- serve` lalu buka http://127.0.0.1:8080/api/v1/regions/35.09"
+            "\nSelesai. Jalankan `cargo run --release -- serve` lalu buka {}/app",
+            report.emails.links.trim_end_matches('/')
         );
     } else {
         println!(

@@ -41,6 +41,7 @@ impl Environment {
 pub struct Settings {
     pub database: DatabaseSettings,
     pub server: ServerSettings,
+    pub web: WebSettings,
     pub log: LogSettings,
     pub import: ImportSettings,
     pub priority: crate::priority::Params,
@@ -285,6 +286,17 @@ pub struct ServerSettings {
     /// may wait, each at most `heavy_wait_s`; beyond that a request gets 503 + Retry-After at once.
     pub heavy_queue: usize,
     pub heavy_wait_s: u64,
+}
+
+/// The console's pages (`/app/…`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSettings {
+    /// Map tiles (`{z}/{x}/{y}`); empty: none.
+    pub tile_url: String,
+    pub tile_attribution: String,
+    /// The session cookie is `Secure`.
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -3,7 +3,7 @@
 //! no SMTP. Bahasa Indonesia by default, English for members who chose it.
 
 mod ics;
-mod words;
+pub mod words;
 
 use std::collections::BTreeMap;
 

@@ -100,7 +100,7 @@ pub fn kind_label(lang: Lang, kind: &str) -> String {
     }
 }
 
-pub(super) fn indicator_label(lang: Lang, code: &str) -> &str {
+pub fn indicator_label(lang: Lang, code: &str) -> &str {
     match (lang, code) {
         (Lang::Id, "ktp_el") => "perekaman KTP-el",
         (Lang::En, "ktp_el") => "KTP-el recording",

@@ -152,7 +152,17 @@ pub async fn require(
     header: Option<String>,
     roles: &[Role],
 ) -> Result<Principal, ApiError> {
-    let token = bearer(header.as_deref()).ok_or_else(unauthorized)?;
+    require_token(s, bearer(header.as_deref()), roles).await
+}
+
+/// The holder of a session token (from the header, or the console's cookie), if it is live and
+/// their role is one of `roles` (401, else 403).
+pub async fn require_token(
+    s: &AppState,
+    token: Option<&str>,
+    roles: &[Role],
+) -> Result<Principal, ApiError> {
+    let token = token.ok_or_else(unauthorized)?;
     let p = accounts::principal_for_token(&s.db, token, chrono::Utc::now())
         .await?
         .ok_or_else(unauthorized)?;
@@ -269,6 +279,19 @@ pub async fn login(
     forwarded_for: Option<String>,
     body: LoginRequest,
 ) -> Result<Response, ApiError> {
+    let user = authenticate(&s, remote, forwarded_for, &body.username, body.password).await?;
+    Ok(warp::reply::json(&new_session(&s, &user).await?).into_response())
+}
+
+/// The user whose password this is, under the login rate limits (the API's login and the
+/// console's sign-in count failures in the same buckets).
+pub(super) async fn authenticate(
+    s: &AppState,
+    remote: Option<SocketAddr>,
+    forwarded_for: Option<String>,
+    username: &str,
+    password: String,
+) -> Result<User, ApiError> {
     // Only failures count. A client that failed too often waits; a username that failed too often
     // (from anywhere) refuses further wrong passwords, but its owner's correct password from a
     // client that is not itself limited still gets in, so nobody can lock a known user out.
@@ -278,12 +301,12 @@ pub async fn login(
     if let Some(wait) = ip.and_then(|ip| s.auth.by_ip.blocked(&ip)) {
         return Err(ApiError::TooMany(wait));
     }
-    let name = body.username.trim().to_lowercase();
-    let user = accounts::check_credentials(&s.db, &body.username, body.password).await?;
+    let name = username.trim().to_lowercase();
+    let user = accounts::check_credentials(&s.db, username, password).await?;
     let user = match user {
         Some(u) => u,
         None => {
-            tracing::info!(username = %body.username.trim(), "login refused");
+            tracing::info!(username = %username.trim(), "login refused");
             // The failure is counted; it is answered 429 only when the name was already over its
             // limit (the attempt that reaches a limit is still told the password was wrong).
             let name_blocked = s.auth.by_username.blocked(&name);
@@ -302,7 +325,7 @@ pub async fn login(
         }
     };
     tracing::info!(user = user.id, "login");
-    Ok(warp::reply::json(&new_session(&s, &user).await?).into_response())
+    Ok(user)
 }
 
 /// POST /api/v1/auth/logout — ends this session (204).

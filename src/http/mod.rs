@@ -9,6 +9,7 @@ mod error;
 mod form;
 mod health;
 pub mod openapi;
+mod pages;
 mod params;
 mod plans;
 mod priorities;
@@ -21,7 +22,8 @@ mod visits;
 
 pub use auth::AuthState;
 pub use error::ApiError;
-pub use routes::{route_table, routes};
+pub use pages::csrf_for_session;
+pub use routes::{documented_route_table, route_table, routes};
 
 use std::net::SocketAddr;
 
@@ -43,6 +45,8 @@ pub struct AppState {
     pub auth: std::sync::Arc<AuthState>,
     /// Calendar decisions (next week, today, link expiry, log lateness): `crate::clock`.
     pub clock: crate::clock::SharedClock,
+    /// The console's map tiles and cookie settings.
+    pub web: std::sync::Arc<crate::config::WebSettings>,
 }
 
 /// A bound server: tests read the port, `serve` runs it until a shutdown signal.

@@ -20,6 +20,8 @@ pub(super) type Query = HashMap<String, String>;
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
+    /// An API operation (in the OpenAPI document), not a console page.
+    pub documented: bool,
     pub(super) filter: BoxedFilter<(Response,)>,
 }
 
@@ -31,7 +33,20 @@ pub(super) fn route(
     Route {
         method,
         path,
+        documented: true,
         filter,
+    }
+}
+
+/// A console page (`/app/…`): routed and in the authorization matrix, not in the API document.
+pub(super) fn page_route(
+    method: &'static str,
+    path: &'static str,
+    filter: BoxedFilter<(Response,)>,
+) -> Route {
+    Route {
+        documented: false,
+        ..route(method, path, filter)
     }
 }
 

@@ -39,7 +39,7 @@ pub struct LogFilter {
     limit: Option<i64>,
 }
 
-fn log_query(p: &Principal, q: &Query) -> Result<LogQuery, ApiError> {
+pub(super) fn log_query(p: &Principal, q: &Query) -> Result<LogQuery, ApiError> {
     let status = opt(q, "status")
         .map(|v| {
             Status::parse(v)
@@ -132,7 +132,12 @@ pub(super) async fn export_csv(
     q: Query,
 ) -> Result<Response, ApiError> {
     let p = require(&s, h, STAFF).await?;
-    let query = log_query(&p, &q)?;
+    logs_csv(&s, &p, &q).await
+}
+
+/// The logs `q` selects among those `p` reaches, as a CSV download (the API's and the console's).
+pub(super) async fn logs_csv(s: &AppState, p: &Principal, q: &Query) -> Result<Response, ApiError> {
+    let query = log_query(p, q)?;
     let logs = service::logs(&s.db, &query).await?;
     let site_ids: Vec<i64> = logs.iter().map(|l| l.site_id).collect();
     let names = crate::services::catalog::site_names(&s.db, &site_ids).await?;

@@ -8,8 +8,8 @@ use warp::reply::Response;
 use super::error::recover;
 use super::params::Route;
 use super::{
-    AppState, auth, catalog, emails, form, health, openapi, plans, priorities, reports, review,
-    visits,
+    AppState, auth, catalog, emails, form, health, openapi, pages, plans, priorities, reports,
+    review, visits,
 };
 
 fn all(state: &AppState) -> Vec<Route> {
@@ -24,6 +24,7 @@ fn all(state: &AppState) -> Vec<Route> {
     all.extend(form::routes(state));
     all.extend(review::routes(state));
     all.extend(reports::routes(state));
+    all.extend(pages::routes(state));
     all
 }
 
@@ -41,7 +42,16 @@ pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-/// (method, OpenAPI path) of every route the router serves.
+/// (method, OpenAPI path) of every route the router serves, console pages included.
 pub fn route_table(state: &AppState) -> Vec<(&'static str, &'static str)> {
     all(state).iter().map(|r| (r.method, r.path)).collect()
+}
+
+/// (method, OpenAPI path) of the API operations: the routes the OpenAPI document must name.
+pub fn documented_route_table(state: &AppState) -> Vec<(&'static str, &'static str)> {
+    all(state)
+        .iter()
+        .filter(|r| r.documented)
+        .map(|r| (r.method, r.path))
+        .collect()
 }

@@ -224,3 +224,26 @@ pub async fn audit_trail(
 ) -> Result<Vec<AuditEntry>, StoreError> {
     store::list_audit(db, scope, limit).await
 }
+
+/// An account with a fresh random password, made if missing or given the new password if it
+/// exists (every session of it ends): the demo's sign-ins. Returns the password, shown once.
+pub async fn ensure_account(db: &Db, new: NewAccount, actor: &str) -> Result<String, AccountError> {
+    let password = auth::random_key();
+    match store::find_user(db, new.username.trim()).await? {
+        Some(user) => {
+            store::set_password(db, user.id, &hash(password.clone()).await?, actor).await?;
+        }
+        None => {
+            add_user(
+                db,
+                NewAccount {
+                    password: password.clone(),
+                    ..new
+                },
+                actor,
+            )
+            .await?;
+        }
+    }
+    Ok(password)
+}

@@ -83,3 +83,9 @@ pub async fn site_names(db: &Db, ids: &[i64]) -> Result<HashMap<i64, String>, St
 pub async fn counts(db: &Db, code: &RegionCode) -> Result<Counts, StoreError> {
     queries::counts(db, code).await
 }
+
+/// The kabupaten/kota a region code lies in (`35.09.01.2001` → `35.09`); a province's code as
+/// it is.
+pub fn kabupaten_of(code: &str) -> String {
+    code.split('.').take(2).collect::<Vec<_>>().join(".")
+}

@@ -301,6 +301,51 @@ async fn messages_for(
     Ok((messages, teams_notified))
 }
 
+/// A team that publishing would email, with its members.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamRecipients {
+    pub team_id: i64,
+    pub team: String,
+    /// (name, address) of each member.
+    pub members: Vec<(String, String)>,
+}
+
+/// Who publishing `view` would email, in the order the emails are queued: every team with members
+/// on a first publication; after one, only the teams whose days changed.
+pub async fn recipients(db: &Db, view: &PlanView) -> Result<Vec<TeamRecipients>, StoreError> {
+    if view.status == "published" {
+        return Ok(Vec::new());
+    }
+    let previous = match plans::published_of(db, &view.region, &view.week).await? {
+        Some(p) => planning::view(db, p.id).await?,
+        None => None,
+    };
+    let teams = plans::teams_of(db, &view.region).await?;
+    let team_ids: Vec<i64> = teams.iter().map(|t| t.id).collect();
+    let mut members: HashMap<i64, Vec<(String, String)>> = HashMap::new();
+    for m in plans::members_of(db, &team_ids).await? {
+        members
+            .entry(m.team_id)
+            .or_default()
+            .push((m.name, m.email));
+    }
+    Ok(teams
+        .into_iter()
+        .filter(|t| {
+            previous.as_ref().is_none_or(|prev| {
+                !email::diff(&team_days(prev, t.id, None), &team_days(view, t.id, None)).is_empty()
+            })
+        })
+        .filter_map(|t| {
+            Some(TeamRecipients {
+                team_id: t.id,
+                members: members.remove(&t.id)?,
+                team: t.name,
+            })
+        })
+        .collect())
+}
+
 /// `Name <address>` with the name quoted where RFC 5322 needs it. An address that does not parse
 /// is kept as it is: its send fails permanently and shows in the outbox for a coordinator to fix.
 fn recipient(name: &str, email: &str) -> String {

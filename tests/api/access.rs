@@ -34,6 +34,12 @@ pub struct Row {
     form: Option<String>,
     #[serde(default)]
     idempotency_key: bool,
+    /// A console page: the session goes in its cookie; redirects are answers, not followed.
+    #[serde(default)]
+    page: bool,
+    /// The form carries the session's CSRF token.
+    #[serde(default)]
+    csrf: bool,
     expect: BTreeMap<String, u16>,
 }
 
@@ -47,8 +53,12 @@ pub fn matrix() -> Matrix {
 }
 
 pub fn example(row: &Row, w: &World) -> String {
-    row.example
-        .replace("{plan}", &w.plan_id.to_string())
+    fill(&row.example, w)
+}
+
+/// The matrix's placeholders (`{plan}`, `{site}`, `{week}`, …) filled in from the world.
+fn fill(text: &str, w: &World) -> String {
+    text.replace("{plan}", &w.plan_id.to_string())
         .replace("{draft}", &w.draft_id.to_string())
         .replace("{visit_a}", &w.visit_a["id"].to_string())
         .replace("{visit_b}", &w.visit_b["id"].to_string())
@@ -66,12 +76,30 @@ pub async fn call(
     token: Option<&str>,
     n: usize,
 ) -> (u16, String) {
-    let mut req = app
-        .anonymous
-        .request(row.method.parse().unwrap(), app.url(path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
+    static PAGES: std::sync::LazyLock<reqwest::Client> = std::sync::LazyLock::new(|| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    });
+    let client = if row.page { &*PAGES } else { &app.anonymous };
+    let mut req = client.request(row.method.parse().unwrap(), app.url(path));
+    match token {
+        Some(t) if row.page => req = req.header("cookie", format!("jemput_session={t}")),
+        Some(t) => req = req.bearer_auth(t),
+        None => {}
     }
+    let form = row.form.as_ref().map(|f| match token {
+        Some(t) if row.csrf => {
+            let csrf = jemput::http::csrf_for_session(&app.state, t);
+            if f.is_empty() {
+                format!("csrf={csrf}")
+            } else {
+                format!("{f}&csrf={csrf}")
+            }
+        }
+        _ => f.clone(),
+    });
     if row.idempotency_key {
         req = req.header("idempotency-key", format!("matrix-{n}"));
     }
@@ -79,10 +107,11 @@ pub async fn call(
         req = req
             .header("content-type", "application/json")
             .body(j.clone());
-    } else if let Some(f) = &row.form {
+    } else if let Some(f) = form {
         req = req
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(f.clone());
+            .header("content-length", f.len())
+            .body(f);
     } else if row.method != "GET" {
         req = req.header("content-length", "0");
     }
@@ -99,7 +128,8 @@ pub async fn authz_matrix_is_complete_and_enforced(app: &TestApp) {
     let w = world(app).await;
     let mut disagreements = Vec::new();
     let mut n = 0;
-    for row in matrix().route {
+    for mut row in matrix().route {
+        row.form = row.form.map(|f| fill(&f, &w));
         let path = example(&row, &w);
         for (caller, user) in CALLERS {
             let expected = *row.expect.get(caller).unwrap_or_else(|| {
@@ -129,10 +159,13 @@ pub async fn manager_is_read_only(app: &TestApp) {
     let w = world(app).await;
     let before = dump(&app.db).await;
     let mut n = 1000;
-    for row in matrix().route {
+    for mut row in matrix().route {
+        row.form = row.form.map(|f| fill(&f, &w));
         let exempt = row.method == "GET"
             || row.path.starts_with("/api/v1/auth/")
             || row.path.starts_with("/v/")
+            || row.path == "/app/login"
+            || row.path == "/app/logout"
             || row.path.ends_with("/review");
         if exempt {
             continue;

@@ -54,7 +54,7 @@ return [...document.querySelectorAll('input[type=number]')].filter(e => {
 }).map(e => e.id + '=' + e.value + ' in ' + e.clientWidth + 'px');
 "#;
 
-struct Driver(Child);
+pub struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -63,7 +63,7 @@ impl Drop for Driver {
     }
 }
 
-fn chromedriver() -> (Driver, u16) {
+pub fn chromedriver() -> (Driver, u16) {
     let bin = std::env::var("JEMPUT_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -81,7 +81,7 @@ fn chromedriver() -> (Driver, u16) {
     (Driver(child), port)
 }
 
-async fn phone(port: u16, width: u32) -> Client {
+pub async fn phone(port: u16, width: u32) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -92,8 +92,12 @@ async fn phone(port: u16, width: u32) -> Client {
             }
         }),
     );
+    connect(port, caps).await
+}
+
+/// A WebDriver session with these capabilities (chromedriver takes a moment to listen).
+pub async fn connect(port: u16, caps: serde_json::Map<String, Value>) -> Client {
     let mut last = String::new();
-    // chromedriver takes a moment to listen.
     for _ in 0..50 {
         let http = hyper_util::client::legacy::connect::HttpConnector::new();
         match ClientBuilder::new(http)
@@ -109,7 +113,7 @@ async fn phone(port: u16, width: u32) -> Client {
     panic!("no WebDriver session on port {port}: {last}");
 }
 
-fn screenshot_dir() -> PathBuf {
+pub fn screenshot_dir() -> PathBuf {
     let dir = crate::helpers::project_dir().join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     dir

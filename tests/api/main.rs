@@ -5,6 +5,7 @@ mod helpers;
 mod access;
 mod api;
 mod browser;
+mod console;
 mod demo;
 mod fieldlog_races;
 mod fieldlogs;

@@ -391,11 +391,13 @@ fn route_legs(p: &planner::Problem, plan: &planner::Plan) -> Vec<(Vec<u32>, u32,
 }
 
 mod carry;
+mod changes;
 mod make;
 mod pins;
 mod view;
 
 use carry::{apply_pins, count_changes, keep_completed, remainders};
+pub use changes::{ChangeList, ChangedVisit, change_list};
 pub use pins::{PinInput, pins, set_pins};
 
 pub use view::{
