@@ -16,6 +16,9 @@
   }
   function style(f) {
     var p = f.properties || {};
+    if (p.role === 'outline') {
+      return { color: '#6b746f', weight: 1, fillColor: '#f7f9f8', fillOpacity: 0.6, interactive: false };
+    }
     if (p.role === 'area') {
       return { color: '#4a524e', weight: 1, fillColor: p.fill, fillOpacity: 0.75 };
     }
@@ -48,14 +51,20 @@
     pointToLayer: point,
     onEachFeature: function (f, l) {
       var p = f.properties || {};
-      if (p.label) { l.bindTooltip(p.label, { sticky: true }); }
+      if (p.label && p.role !== 'outline') { l.bindTooltip(p.label, { sticky: true }); }
       if (p.href) { l.on('click', function () { window.location.href = p.href; }); }
       if (p.role === 'stop' && p.colour) {
         l.on('add', function () { if (l._icon) { l._icon.style.color = p.colour; } });
       }
     }
   }).addTo(map);
-  var bounds = layer.getBounds();
+  // Fit what the page is about; the outlines around it only help to find one's way.
+  var bounds = L.latLngBounds([]);
+  layer.eachLayer(function (l) {
+    if (l.feature.properties.role === 'outline') { return; }
+    bounds.extend(l.getBounds ? l.getBounds() : l.getLatLng());
+  });
+  if (!bounds.isValid()) { bounds = layer.getBounds(); }
   if (!bounds.isValid()) {
     map.setView([-8.17, 113.7], 10);
   } else if (bounds.getNorthEast().distanceTo(bounds.getSouthWest()) < 200) {

@@ -89,3 +89,11 @@ pub async fn counts(db: &Db, code: &RegionCode) -> Result<Counts, StoreError> {
 pub fn kabupaten_of(code: &str) -> String {
     code.split('.').take(2).collect::<Vec<_>>().join(".")
 }
+
+/// The regions directly below `code` (a kabupaten's kecamatan) with their boundaries as GeoJSON.
+pub async fn child_boundaries(
+    db: &Db,
+    code: &RegionCode,
+) -> Result<Vec<(String, String, Option<serde_json::Value>)>, StoreError> {
+    queries::child_boundaries(db, code).await
+}

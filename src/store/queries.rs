@@ -468,3 +468,24 @@ pub async fn region_names(
         .into_iter()
         .collect())
 }
+
+/// The regions directly below `code` with their GeoJSON boundaries (`None` where none was
+/// imported), by code: one query for a map of a kabupaten's kecamatan.
+pub async fn child_boundaries(
+    db: &DatabaseConnection,
+    code: &RegionCode,
+) -> Result<Vec<(String, String, Option<serde_json::Value>)>, StoreError> {
+    Ok(regions::Entity::find()
+        .filter(regions::Column::ParentCode.eq(code.as_str()))
+        .select_only()
+        .column(regions::Column::Code)
+        .column(regions::Column::Name)
+        .column(regions::Column::Boundary)
+        .order_by_asc(regions::Column::Code)
+        .into_tuple::<(String, String, Option<String>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(c, n, b)| (c, n, b.and_then(|b| serde_json::from_str(&b).ok())))
+        .collect())
+}

@@ -172,6 +172,14 @@ async fn every_page(c: &Client, app: &TestApp, width: u32, plan: i64, log: i64, 
     ] {
         c.goto(&app.url(&path)).await.unwrap();
         look(c, what, width).await;
+        if what == "week" && width > 1000 {
+            // The README's picture: the week page down to the timelines.
+            c.set_window_size(1366, 1800).await.unwrap();
+            map_drawn(c).await;
+            let png = c.screenshot().await.unwrap();
+            std::fs::write(screenshot_dir().join("console-week-tall-1366.png"), png).unwrap();
+            c.set_window_size(1366, 768).await.unwrap();
+        }
     }
     submit(c, "form[action='/app/logout']").await;
     look(c, "sign-in", width).await;

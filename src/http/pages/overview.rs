@@ -248,3 +248,22 @@ pub(super) fn routes(state: &AppState) -> Vec<Route> {
         ),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{SCALE, gap_colour};
+
+    #[test]
+    fn gaps_are_coloured_over_the_range_shown() {
+        // Every kecamatan lags far behind: the smallest gap is still the lightest class of gaps,
+        // the largest the darkest.
+        let range = (23.0, 27.0);
+        assert_eq!(gap_colour(23.0, range), SCALE[0]);
+        assert_eq!(gap_colour(25.1, range), SCALE[2]);
+        assert_eq!(gap_colour(27.0, range), SCALE[4]);
+        // At or above target: no gap at all.
+        assert_eq!(gap_colour(0.0, range), SCALE[0]);
+        // One gap only: dark.
+        assert_eq!(gap_colour(3.0, (3.0, 3.0)), SCALE[4]);
+    }
+}

@@ -113,9 +113,23 @@ fn timeline(view: &PlanView, colours: &BTreeMap<i64, &str>) -> Vec<minijinja::Va
         .collect()
 }
 
-/// The map: one line per team-day (base → stops → base), numbered stops, the bases.
-fn map(view: &PlanView, colours: &BTreeMap<i64, &str>, lang: Lang) -> serde_json::Value {
-    let mut features = Vec::new();
+/// The map: the kecamatan's outlines (to find one's way without tiles), one line per team-day
+/// (base → stops → base), numbered stops, the bases.
+fn map(
+    view: &PlanView,
+    colours: &BTreeMap<i64, &str>,
+    lang: Lang,
+    outlines: Vec<(String, String, Option<serde_json::Value>)>,
+) -> serde_json::Value {
+    let mut features: Vec<serde_json::Value> = outlines
+        .into_iter()
+        .filter_map(|(_, name, boundary)| {
+            Some(json!({
+                "type": "Feature", "geometry": boundary?,
+                "properties": {"role": "outline", "label": name},
+            }))
+        })
+        .collect();
     let mut bases = BTreeMap::new();
     for r in &view.routes {
         let colour = colours.get(&r.team_id).copied().unwrap_or("#333");
@@ -244,13 +258,17 @@ pub(super) async fn plan_page(
             }
         })
         .collect();
+    let outlines = match crate::domain::RegionCode::parse(&kabupaten) {
+        Ok(code) => crate::services::catalog::child_boundaries(&s.db, &code).await?,
+        Err(_) => Vec::new(),
+    };
     let ctx = base(&v, &s, Some(&kabupaten), "week");
     ok(
         "plan.html",
         minijinja::context! {
             plan => minijinja::Value::from_serialize(&view),
             timeline => timeline(&view, &colours),
-            map => map(&view, &colours, v.lang),
+            map => map(&view, &colours, v.lang, outlines),
             versions => versions.iter().map(|p| minijinja::context! {
                 id => p.id, version => p.version, status => p.status.clone(),
                 created => p.created_at.format("%Y-%m-%d %H:%M").to_string(),
