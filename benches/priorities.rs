@@ -113,6 +113,7 @@ fn province() -> (Vec<Site>, Facts) {
             year: 2026,
             region: None,
             percent: pct,
+            basis: Default::default(),
         });
     }
     let kinds = [

@@ -16,6 +16,7 @@ mod m20261203_000009_data_version;
 mod m20261203_000010_week_labels;
 mod m20261203_000011_one_current_log;
 mod m20261203_000012_json_columns;
+mod m20261203_000013_target_basis;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_week_labels::Migration),
             Box::new(m20261203_000011_one_current_log::Migration),
             Box::new(m20261203_000012_json_columns::Migration),
+            Box::new(m20261203_000013_target_basis::Migration),
         ]
     }
 }

@@ -23,6 +23,7 @@ pub const DEMO_FILES: &[(Dataset, &str)] = &[
     (Dataset::Regions, "batas_kecamatan.geojson"),
     (Dataset::Regions, "batas_desa_kelurahan.geojson"),
     (Dataset::Targets, "target_nasional.csv"),
+    (Dataset::Targets, "target_jatim.csv"),
     (Dataset::Calendar, "kalender_sekolah_jember.csv"),
     (Dataset::Sites, "sekolah_jember_3509.csv"),
     (Dataset::Sites, "situs_sintetis_jember.csv"),

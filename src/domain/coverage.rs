@@ -167,3 +167,58 @@ mod rollup_tests {
         assert_eq!(rollup("35.10", &children, &own), None);
     }
 }
+
+/// What a target's percent is a share of. Most targets are shares of the indicator's own
+/// eligible people (for IKD: *wajib KTP*); Jawa Timur sets its IKD target as a share of the
+/// people who hold a KTP-el (`domain.md`: 25 % of KTP-el holders).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TargetBasis {
+    /// The indicator's own denominator, as its coverage figures count it.
+    #[default]
+    Eligible,
+    /// The KTP-el holders of the same region and cut-off.
+    KtpElHolders,
+}
+
+impl TargetBasis {
+    /// `eligible` or `ktp_el`, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetBasis::Eligible => "eligible",
+            TargetBasis::KtpElHolders => "ktp_el",
+        }
+    }
+
+    /// From an import's `basis` column: empty, `eligible` or `wajib_ktp` (the indicator's own
+    /// denominator), or `ktp_el` / `pemegang_ktp_el` (KTP-el holders).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "eligible" | "wajib_ktp" => Ok(TargetBasis::Eligible),
+            "ktp_el" | "pemegang_ktp_el" => Ok(TargetBasis::KtpElHolders),
+            other => Err(format!(
+                "basis target tidak dikenal {other:?} (pilihan: wajib_ktp, ktp_el)"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod basis_tests {
+    use super::TargetBasis;
+
+    #[test]
+    fn a_target_basis_reads_as_the_offices_write_it() {
+        assert_eq!(TargetBasis::parse(""), Ok(TargetBasis::Eligible));
+        assert_eq!(TargetBasis::parse("wajib_ktp"), Ok(TargetBasis::Eligible));
+        assert_eq!(
+            TargetBasis::parse(" KTP_EL "),
+            Ok(TargetBasis::KtpElHolders)
+        );
+        assert_eq!(
+            TargetBasis::parse("pemegang_ktp_el"),
+            Ok(TargetBasis::KtpElHolders)
+        );
+        assert!(TargetBasis::parse("penduduk").is_err());
+        assert_eq!(TargetBasis::KtpElHolders.as_str(), "ktp_el");
+    }
+}

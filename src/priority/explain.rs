@@ -165,26 +165,35 @@ pub fn explain(
                 .as_ref()
                 .map(|r| region_label(r, region_names, lang));
             let ind = indicator_name(t.indicator, lang);
+            // A target set as a share of KTP-el holders says so (Jawa Timur's IKD target).
+            let of = match (t.target_basis, id) {
+                ("ktp_el", true) => " dari pemegang KTP-el",
+                ("ktp_el", false) => " of KTP-el holders",
+                _ => "",
+            };
             match (judged, t.target_percent) {
                 (Some(r), Some(target)) if t.shortfall >= 1.0 => parts.push(if id {
                     format!(
-                        "{r} kurang {} orang ({} poin) untuk target {ind} {}%",
+                        "{r} kurang {} orang ({} poin) untuk target {ind} {}%{of}",
                         int(t.shortfall, lang),
                         dec(t.gap_points, lang),
                         dec(target, lang)
                     )
                 } else {
                     format!(
-                        "{r} is {} people ({} points) short of the {}% {ind} target",
+                        "{r} is {} people ({} points) short of the {}% {ind} target{of}",
                         int(t.shortfall, lang),
                         dec(t.gap_points, lang),
                         dec(target, lang)
                     )
                 }),
                 (Some(r), Some(target)) => parts.push(if id {
-                    format!("{r} sudah mencapai target {ind} {}%", dec(target, lang))
+                    format!("{r} sudah mencapai target {ind} {}%{of}", dec(target, lang))
                 } else {
-                    format!("{r} already meets the {}% {ind} target", dec(target, lang))
+                    format!(
+                        "{r} already meets the {}% {ind} target{of}",
+                        dec(target, lang)
+                    )
                 }),
                 _ => {}
             }

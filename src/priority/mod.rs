@@ -185,6 +185,8 @@ pub struct Target {
     /// `None`: national default.
     pub region: Option<RegionCode>,
     pub percent: f64,
+    /// What the percent is a share of: the indicator's own eligible people, or KTP-el holders.
+    pub basis: crate::domain::coverage::TargetBasis,
 }
 
 /// Everything the score reads besides the sites.
@@ -241,6 +243,10 @@ pub struct Term {
     pub judged_region: Option<Arc<str>>,
     pub judged_percent: Option<f64>,
     pub target_percent: Option<f64>,
+    /// What the target is a share of: `eligible` (the indicator's own people, e.g. wajib KTP)
+    /// or `ktp_el` (KTP-el holders); the judged percent is counted the same way.
+    #[schema(example = "eligible")]
+    pub target_basis: &'static str,
     /// Points below target in the judged region (0 at or above target).
     pub gap_points: f64,
     /// People the judged region still needs to reach its target (0 at or above target).

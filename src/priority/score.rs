@@ -3,6 +3,10 @@
 //! promising more people than the region has.
 
 use super::*;
+use judge::{Judged, judge};
+
+mod judge;
+use crate::domain::coverage::TargetBasis;
 
 /// Coverage resolved per (region, indicator): a region's own latest snapshot, else the sum of
 /// its children's (recursively), dated by the newest of them.
@@ -13,7 +17,11 @@ pub(super) struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
-    fn rollup(&mut self, region: &str, indicator: &str) -> Option<(Coverage, NaiveDate)> {
+    pub(super) fn rollup(
+        &mut self,
+        region: &str,
+        indicator: &str,
+    ) -> Option<(Coverage, NaiveDate)> {
         let key = (region.to_string(), indicator.to_string());
         if let Some(r) = self.rollups.get(&key) {
             return *r;
@@ -60,7 +68,11 @@ impl Resolver<'_> {
 
     /// The target for `region` (its finest override, else national), latest year up to the
     /// reference year.
-    fn target(&self, region: &RegionCode, indicator: &str) -> Option<f64> {
+    pub(super) fn target(
+        &self,
+        region: &RegionCode,
+        indicator: &str,
+    ) -> Option<(f64, TargetBasis)> {
         let lineage = region.lineage();
         let mut scopes: Vec<Option<&RegionCode>> = lineage.iter().map(Some).collect();
         scopes.push(None);
@@ -72,19 +84,9 @@ impl Resolver<'_> {
                     t.indicator == indicator && t.year <= self.year && t.region.as_ref() == *scope
                 })
                 .max_by_key(|t| t.year)
-                .map(|t| t.percent)
+                .map(|t| (t.percent, t.basis))
         })
     }
-}
-
-/// What a judged region's figures give one person of an indicator.
-#[derive(Clone, Copy)]
-pub(super) struct Judged {
-    percent: Option<f64>,
-    target: Option<f64>,
-    gap_points: f64,
-    shortfall: f64,
-    value_per_person: f64,
 }
 
 /// A region code and the codes above it, finest first, as slices of the code itself:
@@ -277,17 +279,16 @@ pub fn score_all(sites: &[Site], facts: &Facts, params: &Params, on: NaiveDate) 
                 coverage_age_days: age,
                 coverage_old: age.is_some_and(|a| a > params.coverage_max_age_days),
                 uncovered_share,
-                turnout: if basis == Basis::Estimate {
-                    turnout
-                } else {
-                    1.0
-                },
+                turnout: Some(turnout)
+                    .filter(|_| basis == Basis::Estimate)
+                    .unwrap_or(1.0),
                 region_cap: 1.0,
                 delivered,
                 expected_people,
                 judged_region: Some(codes.shared(judged_id)),
                 judged_percent: j.percent,
                 target_percent: j.target,
+                target_basis: j.basis.as_str(),
                 gap_points: j.gap_points,
                 shortfall: j.shortfall,
                 value_per_person: j.value_per_person,
@@ -456,58 +457,6 @@ fn fairness(params: &Params, last_in_desa: Option<NaiveDate>, on: NaiveDate) -> 
                 .map(|w| (w / params.fairness_weeks).min(1.0))
                 .unwrap_or(1.0);
     (weeks, fairness)
-}
-
-/// The judged region's figures for one indicator: how far from target, and what one person is
-/// worth there.
-pub(super) fn judge(
-    resolver: &mut Resolver<'_>,
-    region: &str,
-    indicator: &str,
-    params: &Params,
-    delivered_after: impl Fn(NaiveDate) -> i64,
-) -> Judged {
-    let target = RegionCode::parse(region)
-        .ok()
-        .and_then(|r| resolver.target(&r, indicator));
-    let Some((coverage, as_of)) = resolver.rollup(region, indicator) else {
-        return Judged {
-            percent: None,
-            target,
-            gap_points: 0.0,
-            shortfall: 0.0,
-            value_per_person: 0.0,
-        };
-    };
-    let holders = coverage.holders + delivered_after(as_of);
-    let eligible = coverage.eligible as f64;
-    let now = Coverage {
-        eligible: coverage.eligible,
-        holders,
-    };
-    let percent = now.percent().map(|p| p.min(100.0));
-    // Whole people: the holders the target needs, less those there are.
-    let shortfall = target
-        .map(|t| ((t / 100.0 * eligible - 1e-6).ceil() - holders as f64).max(0.0))
-        .unwrap_or(0.0);
-    let uncovered = now.uncovered() as f64;
-    let value_per_person = if shortfall >= 1.0 {
-        10_000.0 / shortfall
-    } else if uncovered >= 1.0 {
-        params.above_target_weight * 10_000.0 / uncovered
-    } else {
-        0.0
-    };
-    Judged {
-        percent,
-        target,
-        gap_points: match (percent, target) {
-            (Some(p), Some(t)) if t > p => t - p,
-            _ => 0.0,
-        },
-        shortfall,
-        value_per_person,
-    }
 }
 
 /// Scale estimates down, finest region first, wherever a region's sites would claim more

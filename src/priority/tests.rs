@@ -114,7 +114,7 @@ prop_compose! {
             }
         }
         let targets = INDICATORS.iter().zip(targets)
-            .map(|(i, p)| Target { indicator: i.to_string(), year: 2026, region: None, percent: p })
+            .map(|(i, p)| Target { indicator: i.to_string(), year: 2026, region: None, percent: p, basis: Default::default() })
             .collect();
         let visits = visits.into_iter().map(|(site_id, days_ago, delivered)| Visit {
             site_id,
@@ -316,6 +316,7 @@ fn facts_with(coverage: Vec<(&str, &str, i64, i64)>, targets: Vec<(&str, f64)>) 
                 year: 2025,
                 region: None,
                 percent,
+                basis: Default::default(),
             })
             .collect(),
         visits: Vec::new(),
@@ -500,4 +501,42 @@ fn iso_weeks_parse_to_their_monday() {
     assert!(parse_iso_week("2026-48").is_err());
     assert!(parse_iso_week("2026-W54").is_err());
     assert_eq!(next_week(day("2026-11-22")), "2026-W48");
+}
+
+#[test]
+fn an_ikd_target_set_as_a_share_of_ktp_el_holders_is_judged_against_them() {
+    // Kecamatan Jombang: 100,000 wajib KTP, 98,000 with a KTP-el, 5,000 with IKD. Jawa Timur's
+    // target is 25 % of KTP-el holders (not the national 30 % of wajib KTP): Kabupaten Jember is
+    // at 5,000 / 98,000 = 5.10 % and needs 24,500 activations, so 19,500 are missing.
+    let mut facts = facts_with(
+        vec![
+            ("35.09.01", "ktp_el", 100_000, 98_000),
+            ("35.09.01", "ikd", 100_000, 5_000),
+        ],
+        vec![("ikd", 30.0)],
+    );
+    facts.targets.push(Target {
+        indicator: "ikd".into(),
+        year: 2025,
+        region: RegionCode::parse("35").ok(),
+        percent: 25.0,
+        basis: crate::domain::coverage::TargetBasis::KtpElHolders,
+    });
+    let sma = site(1, SiteKind::Sma, DESA[0], &[("ikd", 300)]);
+    let s = &rank(std::slice::from_ref(&sma), &facts, &params(), on())[0];
+    let t = s.terms.iter().find(|t| t.indicator == "ikd").unwrap();
+    assert_eq!((t.target_percent, t.target_basis), (Some(25.0), "ktp_el"));
+    assert!((t.judged_percent.unwrap() - 5_000.0 * 100.0 / 98_000.0).abs() < 1e-9);
+    assert_eq!(t.shortfall, 19_500.0);
+    assert!((t.gap_points - (25.0 - 5_000.0 * 100.0 / 98_000.0)).abs() < 1e-9);
+    let id = explain(&sma, s, &facts.region_names, Language::Id);
+    assert!(
+        id.contains("kurang 19.500 orang (19,9 poin) untuk target IKD 25% dari pemegang KTP-el"),
+        "{id}"
+    );
+    // The same figures against the national target of wajib KTP: 30,000 needed, 25,000 missing.
+    facts.targets.pop();
+    let s = &rank(std::slice::from_ref(&sma), &facts, &params(), on())[0];
+    let t = s.terms.iter().find(|t| t.indicator == "ikd").unwrap();
+    assert_eq!((t.shortfall, t.target_basis), (25_000.0, "eligible"));
 }

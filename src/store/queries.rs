@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::entity::{coverage_snapshots, indicators, regions, sites, targets, team_members, teams};
 pub use super::ranking_inputs::{SiteBrief, priority_inputs};
 use super::{StoreError, within};
+use crate::domain::coverage::TargetBasis;
 use crate::domain::coverage::{gap_points, rollup};
 use crate::domain::{Coverage, RegionCode};
 use crate::import::NATIONAL_SCOPE;
@@ -54,6 +55,9 @@ pub struct IndicatorCoverage {
     /// How many regions' snapshots were summed.
     pub regions_counted: usize,
     pub target_percent: Option<f64>,
+    /// What the target (and so `eligible` and `percent` here) counts against: `eligible` (the
+    /// indicator's own people, e.g. wajib KTP) or `ktp_el` (KTP-el holders).
+    pub target_basis: Option<&'static str>,
     pub target_year: Option<i32>,
     /// Where the target comes from: `nasional` or the region code of an override.
     pub target_scope: Option<String>,
@@ -157,6 +161,12 @@ pub async fn coverage_for(
         .all(db)
         .await?;
 
+    // KTP-el holders: the denominator of a target set as a share of them (IKD in Jawa Timur).
+    let ktp_el_holders = latest.get("ktp_el").and_then(|per_region| {
+        let own: HashMap<String, Coverage> =
+            per_region.iter().map(|(k, v)| (k.clone(), v.0)).collect();
+        rollup(code.as_str(), &children, &own).map(|(c, _)| c.holders)
+    });
     let mut out = Vec::new();
     for ind in indicators::Entity::find()
         .order_by_asc(indicators::Column::Code)
@@ -175,6 +185,19 @@ pub async fn coverage_for(
                 .filter(|t| t.indicator == ind.code && &t.scope == scope)
                 .max_by_key(|t| t.year)
         });
+        let basis = target
+            .map(|t| TargetBasis::parse(&t.basis).unwrap_or_default())
+            .unwrap_or_default();
+        let cov = match (basis, cov, ktp_el_holders) {
+            (TargetBasis::KtpElHolders, Some((c, n)), Some(k)) => Some((
+                Coverage {
+                    eligible: k,
+                    holders: c.holders,
+                },
+                n,
+            )),
+            (_, cov, _) => cov,
+        };
         let percent = cov.and_then(|(c, _)| c.percent());
         out.push(IndicatorCoverage {
             eligible: cov.map(|(c, _)| c.eligible),
@@ -192,6 +215,7 @@ pub async fn coverage_for(
             }),
             regions_counted: cov.map(|(_, n)| n).unwrap_or(0),
             target_percent: target.map(|t| t.percent),
+            target_basis: target.map(|_| basis.as_str()),
             target_year: target.map(|t| t.year),
             target_scope: target.map(|t| t.scope.clone()),
             gap_points: match (percent, target) {

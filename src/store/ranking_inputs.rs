@@ -190,6 +190,7 @@ async fn all_targets(db: &DatabaseConnection) -> Result<Vec<crate::priority::Tar
                 year: t.year,
                 region,
                 percent: t.percent,
+                basis: crate::domain::coverage::TargetBasis::parse(&t.basis).unwrap_or_default(),
             })
         })
         .collect())

@@ -43,6 +43,16 @@ pub async fn demo_loads_jember_and_a_second_run_changes_nothing(app: &TestApp) {
     };
     assert_eq!(pct("ktp_el"), "98.60");
     assert_eq!(pct("kia"), "49.66");
+    // Jawa Timur's IKD target is 25 % of KTP-el holders: Jember's IKD is counted against them.
+    let of = |ind: &str| first.coverage.iter().find(|x| x.indicator == ind).unwrap();
+    let (ikd, ktp_el) = (of("ikd"), of("ktp_el"));
+    assert_eq!(
+        (ikd.target_percent, ikd.target_basis),
+        (Some(25.0), Some("ktp_el"))
+    );
+    assert_eq!(ikd.eligible, ktp_el.holders);
+    assert_eq!(ikd.clone_percent(), "4.87");
+    assert_eq!(ktp_el.target_basis, Some("eligible"));
 
     // Next week's top 10 of Jember, each with its sentences.
     let top = &first.priorities.items;

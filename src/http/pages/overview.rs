@@ -36,6 +36,7 @@ fn coverage_row(c: &IndicatorCoverage) -> minijinja::Value {
         indicator => c.indicator.clone(),
         percent => c.percent,
         target => c.target_percent,
+        of_ktp_el => c.target_basis == Some("ktp_el"),
         gap_points => c.gap_points,
         gap_people,
         eligible => c.eligible,

@@ -1,6 +1,7 @@
 //! Coverage snapshots and targets.
 
 use super::*;
+use crate::domain::coverage::TargetBasis;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageRecord {
@@ -97,11 +98,14 @@ pub struct TargetRecord {
     /// `None` = national default.
     pub region: Option<RegionCode>,
     pub percent: f64,
+    /// What the percent is a share of (optional column `basis`: `wajib_ktp` or `ktp_el`).
+    pub basis: TargetBasis,
 }
 
 pub const NATIONAL_SCOPE: &str = "nasional";
 
-/// `indicator,year,scope,percent`; scope is `nasional` or a region code.
+/// `indicator,year,scope,percent[,basis]`; scope is `nasional` or a region code; basis (empty =
+/// the indicator's own eligible people) `wajib_ktp` or `ktp_el` (a share of KTP-el holders).
 pub fn parse_targets(data: &[u8]) -> Result<Vec<TargetRecord>, Vec<Problem>> {
     let table = read_table(data, &["indicator", "year", "scope", "percent"])?;
     let rows = each_row(&table, |row| {
@@ -118,12 +122,16 @@ pub fn parse_targets(data: &[u8]) -> Result<Vec<TargetRecord>, Vec<Problem>> {
             }
         });
         let percent = row.parse("percent", parse_percent);
+        let basis = row
+            .parse_opt("basis", TargetBasis::parse)
+            .map(Option::unwrap_or_default);
         Some(TargetRecord {
             line: row.line,
             indicator: indicator?,
             year: year?,
             region: region?,
             percent: percent?,
+            basis: basis?,
         })
     })?;
     let records: Vec<TargetRecord> = rows.into_iter().map(|(_, r)| r).collect();

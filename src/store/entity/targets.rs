@@ -10,6 +10,8 @@ pub struct Model {
     /// `nasional` or a region code.
     pub scope: String,
     pub percent: f64,
+    /// `eligible` (the indicator's own denominator) or `ktp_el` (KTP-el holders).
+    pub basis: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -136,11 +136,13 @@ pub async fn targets(
             .as_ref()
             .map(|c| c.to_string())
             .unwrap_or_else(|| NATIONAL_SCOPE.to_string());
+        let basis = r.basis.as_str().to_string();
         match existing.get(&(r.indicator.clone(), r.year, scope.clone())) {
-            Some(m) if m.percent == r.percent => summary.unchanged += 1,
+            Some(m) if m.percent == r.percent && m.basis == basis => summary.unchanged += 1,
             Some(m) => {
                 let mut am: targets::ActiveModel = m.clone().into();
                 am.percent = Set(r.percent);
+                am.basis = Set(basis);
                 am.update(&txn).await?;
                 summary.updated += 1;
             }
@@ -151,6 +153,7 @@ pub async fn targets(
                     year: Set(r.year),
                     scope: Set(scope),
                     percent: Set(r.percent),
+                    basis: Set(basis),
                 }
                 .insert(&txn)
                 .await?;
