@@ -97,3 +97,13 @@ pub async fn child_boundaries(
 ) -> Result<Vec<(String, String, Option<serde_json::Value>)>, StoreError> {
     queries::child_boundaries(db, code).await
 }
+
+/// Each indicator's coverage of each of `codes` (all within `scope`), read in one go.
+pub async fn coverage_within(
+    db: &Db,
+    scope: &RegionCode,
+    codes: &[RegionCode],
+    year: i32,
+) -> Result<Vec<Vec<IndicatorCoverage>>, StoreError> {
+    queries::coverage_within(db, scope, codes, year).await
+}

@@ -63,6 +63,32 @@ pub async fn demo_loads_jember_and_a_second_run_changes_nothing(app: &TestApp) {
             .all(|i| i.explanation.id.starts_with(&i.site.name) && !i.explanation.en.is_empty())
     );
 
+    // The console's map reads every kecamatan's coverage in one go: the same figures as one by one.
+    let jember = jemput::domain::RegionCode::parse("35.09").unwrap();
+    let kecamatan: Vec<_> = jemput::services::catalog::child_boundaries(&app.db, &jember)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(c, _, boundary)| {
+            assert!(boundary.is_some(), "{c} has its boundary");
+            jemput::domain::RegionCode::parse(&c).unwrap()
+        })
+        .collect();
+    assert_eq!(kecamatan.len(), 31);
+    let together = jemput::services::catalog::coverage_within(&app.db, &jember, &kecamatan, 2026)
+        .await
+        .unwrap();
+    for (code, batch) in kecamatan.iter().zip(together) {
+        let alone = jemput::services::catalog::coverage(&app.db, code, 2026)
+            .await
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&batch).unwrap(),
+            serde_json::to_value(&alone).unwrap(),
+            "{code}"
+        );
+    }
+
     let second = app.run_demo().await;
     assert!(!second.changed, "second run: {:?}", second.imports);
     assert!(

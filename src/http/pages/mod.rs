@@ -245,7 +245,8 @@ pub(super) fn see_other(to: &str) -> Response {
 
 /// A page's outcome as a response: errors as a page in the reader's language; a GET without a
 /// session goes to the sign-in page and comes back.
-pub(super) fn page(
+pub(super) async fn page(
+    s: &AppState,
     r: &Req,
     get: bool,
     result: Result<Response, ApiError>,
@@ -255,7 +256,11 @@ pub(super) fn page(
         Err(ApiError::Unauthorized(_)) if get => {
             see_other(&format!("/app/login?next={}", urlencode(&r.path)))
         }
-        Err(e) => error_page(r.lang(), e),
+        // A signed-in person keeps the header and menu around the error.
+        Err(e) => match visitor(s, r, crate::http::auth::ANY).await {
+            Ok(v) => error_page(v.lang, e, Some(&base(&v, s, None, ""))),
+            Err(_) => error_page(r.lang(), e, None),
+        },
     })
 }
 
@@ -265,7 +270,7 @@ pub(super) fn urlencode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-fn error_page(lang: Lang, e: ApiError) -> Response {
+fn error_page(lang: Lang, e: ApiError, layout: Option<&minijinja::Value>) -> Response {
     let (status, title) = match &e {
         ApiError::NotFound(_) => (
             StatusCode::NOT_FOUND,
@@ -308,10 +313,16 @@ fn error_page(lang: Lang, e: ApiError) -> Response {
             .to_string(),
         other => other.to_string(),
     };
-    let body = templates::render(
-        "error.html",
-        minijinja::context! { lang => lang.code(), title, message, status => status.as_u16() },
-    )
+    let body = match layout {
+        Some(ctx) => templates::render(
+            "error_in_layout.html",
+            minijinja::context! { title, message, status => status.as_u16(), ..ctx.clone() },
+        ),
+        None => templates::render(
+            "error.html",
+            minijinja::context! { lang => lang.code(), title, message, status => status.as_u16() },
+        ),
+    }
     .unwrap_or_else(|_| format!("<!doctype html><title>{status}</title><p>{status}</p>"));
     html(status, body)
 }
@@ -368,8 +379,9 @@ pub(super) fn get_page<P: Send + 'static>(
         .and(req())
         .and(super::params::query())
         .and(super::params::with_state(state.clone()))
-        .and_then(move |p, r: Req, q, s| async move {
-            page(&r.clone(), true, handler(s, r, p, q).await)
+        .and_then(move |p, r: Req, q, s: AppState| async move {
+            let (state, req) = (s.clone(), r.clone());
+            page(&state, &req, true, handler(s, r, p, q).await).await
         })
         .boxed()
 }
@@ -384,8 +396,9 @@ pub(super) fn post_form<P: Send + 'static>(
         .and(req())
         .and(form())
         .and(super::params::with_state(state.clone()))
-        .and_then(move |p, r: Req, f, s| async move {
-            page(&r.clone(), false, handler(s, r, p, f).await)
+        .and_then(move |p, r: Req, f, s: AppState| async move {
+            let (state, req) = (s.clone(), r.clone());
+            page(&state, &req, false, handler(s, r, p, f).await).await
         })
         .boxed()
 }

@@ -26,6 +26,16 @@ pub(super) fn gap_colour(gap: f64, (min, max): (f64, f64)) -> &'static str {
     SCALE[i.min(4)]
 }
 
+/// Where a region below the page's leads: a kabupaten/kota of a province to its own overview, a
+/// kecamatan to its sites' priorities.
+fn child_href(region: &str, child: &str) -> String {
+    if child.split('.').count() <= 2 {
+        format!("/app/region/{child}")
+    } else {
+        format!("/app/region/{region}/priorities?kecamatan={child}")
+    }
+}
+
 /// Coverage of one indicator as the page shows it: percent, target, gap in points and people.
 fn coverage_row(c: &IndicatorCoverage) -> minijinja::Value {
     let gap_people = match (c.eligible, c.gap_points) {
@@ -71,16 +81,22 @@ async fn region_page(s: AppState, r: Req, code: String, q: Query) -> Result<Resp
                 .map(|c| c.indicator.clone())
         })
         .unwrap_or_default();
-    let mut areas = Vec::new();
-    for child in &detail.children {
-        let Ok(code) = crate::domain::RegionCode::parse(&child.code) else {
-            continue;
-        };
-        if let Some(d) = catalog::region(&s.db, &code, year, true).await? {
-            let c = d.coverage.into_iter().find(|c| c.indicator == chosen);
-            areas.push((child.code.clone(), child.name.clone(), d.boundary, c));
-        }
-    }
+    // The kecamatan with their boundaries and coverage: two reads, not one per kecamatan.
+    let below: Vec<_> = catalog::child_boundaries(&s.db, &region)
+        .await?
+        .into_iter()
+        .filter_map(|(c, n, b)| Some((crate::domain::RegionCode::parse(&c).ok()?, c, n, b)))
+        .collect();
+    let codes: Vec<_> = below.iter().map(|b| b.0.clone()).collect();
+    let coverage = catalog::coverage_within(&s.db, &region, &codes, year).await?;
+    let areas: Vec<_> = below
+        .into_iter()
+        .zip(coverage)
+        .map(|((_, code, name, boundary), cov)| {
+            let c = cov.into_iter().find(|c| c.indicator == chosen);
+            (code, name, boundary, c)
+        })
+        .collect();
     let gaps: Vec<f64> = areas
         .iter()
         .filter_map(|a| a.3.as_ref().and_then(|c| c.gap_points))
@@ -108,7 +124,7 @@ async fn region_page(s: AppState, r: Req, code: String, q: Query) -> Result<Resp
                 "type": "Feature",
                 "geometry": boundary.clone()?,
                 "properties": {"role": "area", "label": label, "fill": gap_colour(gap, range),
-                               "href": format!("/app/region/{}/priorities?kecamatan={code}", detail.code)},
+                               "href": child_href(&detail.code, code)},
             }))
         })
         .collect();
@@ -123,7 +139,9 @@ async fn region_page(s: AppState, r: Req, code: String, q: Query) -> Result<Resp
     let children: Vec<_> = rows
         .into_iter()
         .map(|(gap, code, name, c)| {
-            minijinja::context! { code, name, c, colour => gap_colour(gap, range) }
+            minijinja::context! {
+                href => child_href(&detail.code, code), name, c, colour => gap_colour(gap, range),
+            }
         })
         .collect();
     // Each class by the smallest gap it holds.

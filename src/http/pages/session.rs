@@ -223,8 +223,11 @@ pub(super) fn routes(state: &AppState) -> Vec<Route> {
         .and(warp::header::optional::<String>("x-forwarded-for"))
         .and(form())
         .and(st())
-        .and_then(|r: Req, addr, xff, f, s| async move {
-            page(&r.clone(), false, sign_in(s, r, addr, xff, f).await)
+        .and_then(|r: Req, addr, xff, f, s: AppState| async move {
+            {
+                let (state, req) = (s.clone(), r.clone());
+                page(&state, &req, false, sign_in(s, r, addr, xff, f).await).await
+            }
         })
         .boxed();
     let logout = post_form(

@@ -88,6 +88,7 @@ fn environment() -> &'static Environment<'static> {
         for (name, source) in sources!(
             "layout.html",
             "error.html",
+            "error_in_layout.html",
             "login.html",
             "choose.html",
             "region.html",
