@@ -136,6 +136,7 @@ async fn main() {
                 body_text: r.text.clone(),
                 body_html: r.html.clone(),
                 ics: r.ics.clone(),
+                ..Default::default()
             })
             .collect();
         let txn = jemput::store::begin_write(&db).await.unwrap();

@@ -17,6 +17,7 @@ mod m20261203_000010_week_labels;
 mod m20261203_000011_one_current_log;
 mod m20261203_000012_json_columns;
 mod m20261203_000013_target_basis;
+mod m20261204_000014_programmes;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_one_current_log::Migration),
             Box::new(m20261203_000012_json_columns::Migration),
             Box::new(m20261203_000013_target_basis::Migration),
+            Box::new(m20261204_000014_programmes::Migration),
         ]
     }
 }

@@ -197,11 +197,67 @@ pub enum LinkError {
 type HmacSha256 = hmac::Hmac<Sha256>;
 
 fn link_mac(secret: &str, payload: &str) -> HmacSha256 {
+    purpose_mac(secret, b"jemput-visit-link-v1\n", payload)
+}
+
+/// The purpose goes into the MAC first, so that a token made for one kind of link (a notice's
+/// answer) never opens another (a visit's report form), whatever its numbers.
+fn purpose_mac(secret: &str, purpose: &[u8], payload: &str) -> HmacSha256 {
     let mut mac =
         HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any size");
-    mac.update(b"jemput-visit-link-v1\n");
+    mac.update(purpose);
     mac.update(payload.as_bytes());
     mac
+}
+
+/// What a notice's answer link (`/n/{token}`) grants: answering for one site about one plan's
+/// visits to it, until `expires`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoticeClaims {
+    pub plan_id: i64,
+    pub site_id: i64,
+    pub expires: i64,
+}
+
+const NOTICE_PURPOSE: &[u8] = b"jemput-notice-answer-v1\n";
+
+/// `{plan}.{site}.{expires}.{signature}`, signed apart from visit links.
+pub fn sign_notice(secret: &str, claims: &NoticeClaims) -> String {
+    let payload = format!("{}.{}.{}", claims.plan_id, claims.site_id, claims.expires);
+    let tag = purpose_mac(secret, NOTICE_PURPOSE, &payload)
+        .finalize()
+        .into_bytes();
+    format!("{payload}.{}", URL_SAFE_NO_PAD.encode(tag))
+}
+
+/// The claims of a genuine notice link; `Err(None)` for a forged or malformed one,
+/// `Err(Some(claims))` for a genuine one past its validity.
+pub fn verify_notice(
+    secret: &str,
+    token: &str,
+    now_unix: i64,
+) -> Result<NoticeClaims, Option<NoticeClaims>> {
+    let (payload, tag) = token.rsplit_once('.').ok_or(None)?;
+    let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| None)?;
+    purpose_mac(secret, NOTICE_PURPOSE, payload)
+        .verify_slice(&tag)
+        .map_err(|_| None)?;
+    let nums: Vec<i64> = payload
+        .split('.')
+        .map(|p| p.parse().map_err(|_| None))
+        .collect::<Result<_, _>>()?;
+    let [plan_id, site_id, expires] = nums[..] else {
+        return Err(None);
+    };
+    let claims = NoticeClaims {
+        plan_id,
+        site_id,
+        expires,
+    };
+    if now_unix > expires {
+        return Err(Some(claims));
+    }
+    Ok(claims)
 }
 
 /// `{stop}.{team}.{expires}.{signature}` — short enough for an SMS or a cramped email line.

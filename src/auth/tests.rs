@@ -123,3 +123,34 @@ fn csrf_token_binds_to_its_session_and_secret() {
     assert!(!csrf_matches(&secret, "fs_session-a", ""));
     assert!(!csrf_matches(&secret, "fs_session-a", "not base64 !"));
 }
+
+#[test]
+fn a_notice_link_answers_for_its_site_until_it_expires_and_never_opens_a_visit_form() {
+    let claims = NoticeClaims {
+        plan_id: 7,
+        site_id: 42,
+        expires: 1_000,
+    };
+    let token = sign_notice(SECRET, &claims);
+    assert_eq!(verify_notice(SECRET, &token, 1_000), Ok(claims));
+    assert_eq!(verify_notice(SECRET, &token, 1_001), Err(Some(claims)));
+    assert_eq!(
+        verify_notice(SECRET, &token.replacen(".42.", ".43.", 1), 0),
+        Err(None)
+    );
+    assert_eq!(
+        verify_notice("another-secret-of-32-characters-xx", &token, 0),
+        Err(None)
+    );
+    // The same numbers signed as a visit link are not a notice link, and the other way round.
+    let visit = sign_link(
+        SECRET,
+        &LinkClaims {
+            stop_id: 7,
+            team_id: 42,
+            expires: 1_000,
+        },
+    );
+    assert_eq!(verify_notice(SECRET, &visit, 0), Err(None));
+    assert_eq!(verify_link(SECRET, &token, 0), Err(LinkError::Invalid));
+}

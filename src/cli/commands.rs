@@ -165,8 +165,8 @@ pub(super) async fn publish(settings: &Settings, plan: i64, send: bool) -> anyho
     .await?;
     if outcome.newly_published {
         println!(
-            "rencana {plan} diterbitkan: {} email antre untuk {} tim",
-            outcome.emails_queued, outcome.teams_notified
+            "rencana {plan} diterbitkan: {} email antre untuk {} tim dan {} tempat kunjungan",
+            outcome.emails_queued, outcome.teams_notified, outcome.sites_notified
         );
     } else {
         println!("rencana {plan} sudah diterbitkan sebelumnya: tidak ada email baru");

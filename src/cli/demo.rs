@@ -58,6 +58,12 @@ pub struct DemoEmails {
     pub newly_published: bool,
     pub queued: u64,
     pub teams_notified: usize,
+    /// Places visited that got a notice with an answer link (`[notices]`).
+    pub sites_notified: usize,
+    /// Of those notices, how many wait for their day (`notices.lead_days` before the visit).
+    pub notices_later: usize,
+    /// Visited places to phone: no email, a short notice, or a decline.
+    pub sites_to_call: usize,
     pub sent: usize,
     pub retrying: usize,
     pub failed: usize,
@@ -128,11 +134,22 @@ pub async fn run_demo(
     .await?;
     let tally = app::send_queued(settings, &db).await?;
     let file = settings.email.transport == crate::config::MailTransport::File;
+    let mail = crate::services::publishing::MailContext::from_settings(settings);
+    let notices = crate::services::publishing::notices::overview(&db, &mail.notices, plan_id, now)
+        .await?
+        .unwrap_or_default();
+    let notices_later = notices
+        .iter()
+        .filter(|n| n.notice_status.as_deref() == Some("pending"))
+        .count();
     let emails = DemoEmails {
         plan_id,
         newly_published: published.newly_published,
         queued: published.emails_queued,
         teams_notified: published.teams_notified,
+        sites_notified: published.sites_notified,
+        notices_later,
+        sites_to_call: notices.iter().filter(|n| n.call.is_some()).count(),
         sent: tally.sent,
         retrying: tally.retrying,
         failed: tally.failed + tally.dead,
@@ -279,8 +296,12 @@ pub(super) async fn demo(
     print_plan(&report.plan);
     let e = &report.emails;
     println!(
-        "\nRencana #{} diterbitkan: {} email untuk {} tim; terkirim {}, menunggu percobaan ulang {}, gagal {}.",
-        e.plan_id, e.queued, e.teams_notified, e.sent, e.retrying, e.failed
+        "\nRencana #{} diterbitkan: {} email untuk {} tim dan {} tempat kunjungan; terkirim {}, menunggu percobaan ulang {}, gagal {}.",
+        e.plan_id, e.queued, e.teams_notified, e.sites_notified, e.sent, e.retrying, e.failed
+    );
+    println!(
+        "Pemberitahuan ke tempat kunjungan: {} menunggu harinya ({} hari kerja sebelum kunjungan); {} tempat perlu ditelepon (tanpa email, pemberitahuan mendadak, atau menolak).",
+        e.notices_later, settings.notices.lead_days, e.sites_to_call
     );
     if let Some(dir) = &e.outbox_dir {
         println!("Email (.eml, buka dengan klien email mana pun) ada di {dir}/");

@@ -51,8 +51,22 @@ pub struct Settings {
     pub weekly: WeeklySettings,
     pub auth: AuthSettings,
     pub visit_logs: VisitLogSettings,
+    pub notices: NoticeSettings,
     #[serde(default)]
     pub clock: ClockSettings,
+}
+
+/// Notices to the places a published plan visits (`[notices]` in config/default.toml).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeSettings {
+    /// Send each site with a contact email a notice of its visit.
+    pub enabled: bool,
+    /// The notice goes out this many working days before the visit's first day (at once when
+    /// that moment has passed; then it says it is short and the site is listed for a call).
+    pub lead_days: u32,
+    /// Local time the notice goes out on its day (HH:MM).
+    pub send_time: String,
 }
 
 /// `fixed`: an RFC 3339 instant every calendar decision uses instead of the system clock (tests,
@@ -511,6 +525,9 @@ impl Settings {
                 "outbox.backoff_cap_ms: must be at least backoff_base_ms".into(),
             ));
         }
+        chrono::NaiveTime::parse_from_str(&self.notices.send_time, "%H:%M").map_err(|_| {
+            ConfigError("notices.send_time: a local time as HH:MM, e.g. \"07:00\"".into())
+        })?;
         self.weekly.for_region("")?;
         for region in self.weekly.regions.keys() {
             self.weekly

@@ -40,10 +40,29 @@ code_enum!(
         Sma => "sma", Smk => "smk", Ma => "ma", Smp => "smp", Mts => "mts", Sd => "sd",
         Mi => "mi", Slb => "slb", Paud => "paud", Tk => "tk", Ra => "ra",
         BalaiDesa => "balai_desa", Institusi => "institusi", Keramaian => "keramaian",
+        // Penduduk rentan (Permendagri 96/2019): social homes, prisons, psychiatric hospitals and
+        // remote communities, beside the SLB.
+        Panti => "panti", Lapas => "lapas", Rsj => "rsj", KomunitasTerpencil => "komunitas_terpencil",
+        // The Disdukcapil office's own service days (Jember serves on Saturdays and Sundays).
+        Kantor => "kantor",
     }
 );
 
 impl SiteKind {
+    /// Penduduk rentan: the vulnerability weight applies and they keep candidate places of
+    /// their own (`planner.vulnerable_candidates`).
+    pub fn is_vulnerable(self) -> bool {
+        matches!(
+            self,
+            Self::Slb
+                | Self::Institusi
+                | Self::Panti
+                | Self::Lapas
+                | Self::Rsj
+                | Self::KomunitasTerpencil
+        )
+    }
+
     /// Map a Dapodik `bentuk`/`jenjang` to a site kind (SDLB, SMPLB, SMLB are SLB).
     pub fn from_dapodik(bentuk: &str) -> Result<Self, String> {
         match bentuk.trim().to_ascii_uppercase().as_str() {

@@ -3,6 +3,7 @@
 //! no SMTP. Bahasa Indonesia by default, English for members who chose it.
 
 mod ics;
+pub mod notice;
 pub mod words;
 
 use std::collections::BTreeMap;
@@ -13,7 +14,7 @@ use serde::Serialize;
 
 pub use ics::calendar;
 use words::*;
-pub use words::{date_range, duration, kind_label, long_date, thousands, week_span};
+pub use words::{date_range, duration, hhmm, kind_label, long_date, thousands, week_span};
 
 /// The language a recipient reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -331,6 +332,8 @@ fn environment() -> Environment<'static> {
         ("schedule.html", include_str!("templates/schedule.html")),
         ("reminder.txt", include_str!("templates/reminder.txt")),
         ("reminder.html", include_str!("templates/reminder.html")),
+        ("notice.txt", include_str!("templates/notice.txt")),
+        ("notice.html", include_str!("templates/notice.html")),
     ] {
         env.add_template(name, src)
             .expect("the embedded email templates parse");
@@ -365,11 +368,6 @@ fn people_lines(lang: Lang, people: &BTreeMap<String, f64>) -> Vec<String> {
             )
         })
         .collect()
-}
-
-/// `07:34` from `07:34:10`: people read minutes.
-pub fn hhmm(t: &str) -> String {
-    t.get(..5).unwrap_or(t).to_string()
 }
 
 /// What the reader must know about a visit beside its name.

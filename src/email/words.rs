@@ -29,6 +29,11 @@ pub(super) fn weekday(lang: Lang, d: NaiveDate) -> &'static str {
     }
 }
 
+/// `07:34` from `07:34:10`: people read minutes.
+pub fn hhmm(t: &str) -> String {
+    t.get(..5).unwrap_or(t).to_string()
+}
+
 /// "Senin, 23 November 2026".
 pub fn long_date(lang: Lang, d: NaiveDate) -> String {
     format!(
@@ -94,6 +99,16 @@ pub fn kind_label(lang: Lang, kind: &str) -> String {
         (Lang::En, "balai_desa") => "village hall".into(),
         (Lang::Id, "institusi") => "institusi (panti, lapas, rumah sakit)".into(),
         (Lang::En, "institusi") => "institution (care home, prison, hospital)".into(),
+        (Lang::Id, "panti") => "panti sosial".into(),
+        (Lang::En, "panti") => "care home".into(),
+        (Lang::Id, "lapas") => "lapas/rutan".into(),
+        (Lang::En, "lapas") => "prison".into(),
+        (Lang::Id, "rsj") => "rumah sakit jiwa".into(),
+        (Lang::En, "rsj") => "psychiatric hospital".into(),
+        (Lang::Id, "komunitas_terpencil") => "komunitas terpencil".into(),
+        (Lang::En, "komunitas_terpencil") => "remote community".into(),
+        (Lang::Id, "kantor") => "layanan di kantor Disdukcapil".into(),
+        (Lang::En, "kantor") => "service at the Disdukcapil office".into(),
         (Lang::Id, "keramaian") => "keramaian (pasar, car free day)".into(),
         (Lang::En, "keramaian") => "crowd point (market, car-free day)".into(),
         (_, other) => other.replace('_', " "),

@@ -274,6 +274,7 @@ fn templates() -> &'static minijinja::Environment<'static> {
                 ("form.html", include_str!("templates/form.html")),
                 ("done.html", include_str!("templates/done.html")),
                 ("error.html", include_str!("templates/error.html")),
+                ("answer.html", include_str!("templates/answer.html")),
                 // The stylesheet the three pages share, inlined (no external resources).
                 ("style.html", include_str!("templates/style.html")),
             ] {
@@ -426,5 +427,15 @@ pub fn render_error(lang: &str, title: &str, message: &str, link: Option<(&str, 
     render(
         "error.html",
         minijinja::context! { lang => lang_of(lang), title, message, link },
+    )
+}
+
+/// The page a place answers its visit notice on (`/n/{token}`); `ctx` carries `site`, `kind`,
+/// `visits` (lines), `action`, `min_date`, `max_date`, and `saved`, `previous`, `error`,
+/// `choice`, `proposed`, `note` where they apply.
+pub fn render_answer(lang: &str, ctx: minijinja::Value) -> String {
+    render(
+        "answer.html",
+        minijinja::context! { lang => lang_of(lang), ..ctx },
     )
 }

@@ -8,7 +8,7 @@ use warp::reply::Response;
 use warp::{Filter, http::HeaderValue};
 
 use super::params::opt;
-use super::params::{Query, Route, query, reply, route, with_state};
+use super::params::{Query, Route, form_fields, query, reply, route, with_state};
 use super::schemas::{BadRequest, Internal};
 use super::visits::{facts, write_log};
 use super::{ApiError, AppState};
@@ -16,7 +16,7 @@ use crate::auth::LinkError;
 use crate::fieldlog::{self, FieldError, Flag};
 use crate::services::fieldlogs::{self as service, Logged, VisitRecord};
 
-fn html(status: StatusCode, body: String) -> Response {
+pub(super) fn html(status: StatusCode, body: String) -> Response {
     let mut resp = Response::new(body.into());
     *resp.status_mut() = status;
     let h = resp.headers_mut();
@@ -31,7 +31,7 @@ fn html(status: StatusCode, body: String) -> Response {
     resp
 }
 
-fn lang_q(q: &Query) -> &'static str {
+pub(super) fn lang_q(q: &Query) -> &'static str {
     if opt(q, "lang") == Some("en") {
         "en"
     } else {
@@ -414,16 +414,11 @@ pub(super) fn routes(state: &AppState) -> Vec<Route> {
         .boxed();
     let submit = warp::path!("v" / String)
         .and(warp::post())
-        .and(warp::body::content_length_limit(64 * 1024))
         .and(query())
-        .and(warp::body::bytes())
+        .and(form_fields(64 * 1024))
         .and(with_state(state.clone()))
         .and_then(
-            |t: String, q: Query, body: bytes::Bytes, s: AppState| async move {
-                // A form body that does not decode is an empty form: the page then names the
-                // missing fields instead of failing bare.
-                let form: HashMap<String, String> =
-                    serde_urlencoded::from_bytes(&body).unwrap_or_default();
+            |t: String, q: Query, form: HashMap<String, String>, s: AppState| async move {
                 reply(submit(s, t, q, form).await)
             },
         )

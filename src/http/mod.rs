@@ -8,6 +8,7 @@ mod emails;
 mod error;
 mod form;
 mod health;
+mod notices;
 pub mod openapi;
 mod pages;
 mod params;

@@ -18,7 +18,7 @@ use super::schemas::{
     PayloadTooLarge, TooManyRequests, Unauthorized, Unavailable,
 };
 use super::{
-    auth, catalog, emails, error, form, health, plans, priorities, reports, review, visits,
+    auth, catalog, emails, error, form, health, notices, plans, priorities, reports, review, visits,
 };
 
 #[derive(OpenApi)]
@@ -50,6 +50,7 @@ use super::{
         plans::replan,
         plans::publish,
         plans::approve,
+        notices::list,
         emails::outbox_list,
         emails::outbox_retry,
         emails::outbox_retry_many,
@@ -64,6 +65,8 @@ use super::{
         reports::audit,
         form::form,
         form::submit,
+        notices::show,
+        notices::submit,
     ),
     components(
         // Schemas that parameters name (utoipa collects those of bodies by itself).
@@ -91,7 +94,7 @@ use super::{
         (name = "visits", description = "Planned visits and their field logs"),
         (name = "review", description = "The managers' review of logs"),
         (name = "reports", description = "The weekly report and the audit trail"),
-        (name = "form", description = "The signed per-visit form (HTML)"),
+        (name = "form", description = "The signed pages: the per-visit form, a notice's answer (HTML)"),
         (name = "service", description = "Health and this document"),
     )
 )]

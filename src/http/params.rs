@@ -219,3 +219,13 @@ pub(super) fn week_q(q: &Query) -> Result<Option<String>, ApiError> {
         })
         .transpose()
 }
+
+/// An urlencoded form body of at most `limit` bytes. A body that does not decode is an empty
+/// form: the page then names the missing fields instead of failing bare.
+pub(super) fn form_fields(
+    limit: u64,
+) -> impl Filter<Extract = (HashMap<String, String>,), Error = warp::Rejection> + Clone {
+    warp::body::content_length_limit(limit)
+        .and(warp::body::bytes())
+        .map(|body: bytes::Bytes| serde_urlencoded::from_bytes(&body).unwrap_or_default())
+}

@@ -206,6 +206,8 @@ pub(super) struct PublishReply {
     newly_published: bool,
     emails_queued: u64,
     teams_notified: usize,
+    /// Places visited that get a notice (some are due later: `notices.lead_days`).
+    sites_notified: usize,
 }
 
 fn time_limit_param(t: Option<f64>) -> Result<(), ApiError> {
@@ -472,6 +474,7 @@ pub(super) async fn publish(s: AppState, h: Option<String>, id: i64) -> Result<R
         newly_published: outcome.newly_published,
         emails_queued: outcome.emails_queued,
         teams_notified: outcome.teams_notified,
+        sites_notified: outcome.sites_notified,
     };
     let status = if outcome.newly_published {
         warp::http::StatusCode::ACCEPTED

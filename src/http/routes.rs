@@ -8,8 +8,8 @@ use warp::reply::Response;
 use super::error::recover;
 use super::params::Route;
 use super::{
-    AppState, auth, catalog, emails, form, health, openapi, pages, plans, priorities, reports,
-    review, visits,
+    AppState, auth, catalog, emails, form, health, notices, openapi, pages, plans, priorities,
+    reports, review, visits,
 };
 
 fn all(state: &AppState) -> Vec<Route> {
@@ -22,6 +22,7 @@ fn all(state: &AppState) -> Vec<Route> {
     all.extend(emails::routes(state));
     all.extend(visits::routes(state));
     all.extend(form::routes(state));
+    all.extend(notices::routes(state));
     all.extend(review::routes(state));
     all.extend(reports::routes(state));
     all.extend(pages::routes(state));

@@ -39,6 +39,10 @@ fn people(kind: SiteKind, lang: Language) -> &'static str {
         (Sma | Smk | Ma | Smp | Mts | Slb, Language::En) => "students",
         (Paud | Tk | Ra | Sd | Mi, Language::Id) => "anak",
         (Paud | Tk | Ra | Sd | Mi, Language::En) => "children",
+        (Panti | Rsj, Language::Id) => "penghuni",
+        (Panti | Rsj, Language::En) => "residents",
+        (Lapas, Language::Id) => "warga binaan",
+        (Lapas, Language::En) => "inmates",
         (_, Language::Id) => "warga",
         (_, Language::En) => "residents",
     }

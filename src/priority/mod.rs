@@ -140,13 +140,18 @@ pub fn served(kind: SiteKind) -> &'static [&'static str] {
         Sma | Smk | Ma => &["ktp_el", "ikd", "kia", "akta_lahir"],
         Paud | Tk | Ra | Sd | Mi | Smp | Mts => &["kia", "akta_lahir"],
         BalaiDesa => &["ktp_el", "ikd", "kia"],
-        Slb | Institusi => &["ktp_el", "kia", "akta_lahir", "ikd"],
+        Slb | Institusi | Panti | KomunitasTerpencil => &["ktp_el", "kia", "akta_lahir", "ikd"],
+        // Inmates are adults; patients of a psychiatric hospital are recorded, not activated on
+        // a phone they do not hold.
+        Lapas => &["ktp_el", "ikd", "akta_lahir"],
+        Rsj => &["ktp_el", "akta_lahir"],
         Keramaian => &["ikd", "ktp_el"],
+        Kantor => &["ktp_el", "ikd", "kia", "akta_lahir"],
     }
 }
 
 fn is_vulnerable(kind: SiteKind) -> bool {
-    matches!(kind, SiteKind::Slb | SiteKind::Institusi)
+    kind.is_vulnerable()
 }
 
 /// A candidate site.

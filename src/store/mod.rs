@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod entity;
 pub mod idempotency;
 pub mod import;
+pub mod notices;
 pub mod outbox;
 pub mod plans;
 pub mod queries;

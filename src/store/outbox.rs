@@ -19,7 +19,7 @@ use super::entity::email_outbox::{self, Column, Entity};
 use super::{StoreError, begin_write};
 
 /// A message to queue; the Message-ID is chosen here, once.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewMessage {
     pub dedupe_key: String,
     pub kind: String,
@@ -32,6 +32,11 @@ pub struct NewMessage {
     pub body_text: String,
     pub body_html: String,
     pub ics: Option<String>,
+    /// The site a notice is about.
+    pub site_id: Option<i64>,
+    /// Not sent before this moment (a notice goes out its lead days before the visit); `None`:
+    /// at once.
+    pub send_at: Option<DateTime<Utc>>,
 }
 
 /// One queued message as the worker, the API and the command line see it: a plain copy of its
@@ -63,6 +68,7 @@ pub struct Email {
     pub smtp_response: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    pub site_id: Option<i64>,
 }
 
 impl From<email_outbox::Model> for Email {
@@ -91,6 +97,7 @@ impl From<email_outbox::Model> for Email {
             smtp_response,
             created_at,
             sent_at,
+            site_id,
         } = m;
         Email {
             id,
@@ -116,6 +123,7 @@ impl From<email_outbox::Model> for Email {
             smtp_response,
             created_at,
             sent_at,
+            site_id,
         }
     }
 }
@@ -157,13 +165,14 @@ pub async fn enqueue<C: ConnectionTrait>(
             status: Set("pending".into()),
             attempts: Set(0),
             max_attempts: Set(max_attempts),
-            next_attempt_at: Set(now),
+            next_attempt_at: Set(m.send_at.unwrap_or(now)),
             locked_by: Set(None),
             locked_until: Set(None),
             last_error: Set(None),
             smtp_response: Set(None),
             created_at: Set(now),
             sent_at: Set(None),
+            site_id: Set(m.site_id),
         };
         match Entity::insert(row)
             .on_conflict_do_nothing_on([Column::DedupeKey])

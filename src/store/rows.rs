@@ -286,6 +286,8 @@ row! {
         /// The site's own count of people not yet served per indicator.
         counts: BTreeMap<String, i64>,
         counts_as_of: Option<NaiveDate>,
+        /// An event's one date (the site exists that day only).
+        event_date: Option<NaiveDate>,
     }
 }
 

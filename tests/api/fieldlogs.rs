@@ -21,6 +21,8 @@ pub struct World {
     pub log_b: i64,
     pub outbox: i64,
     pub token_b: String,
+    /// The signed answer link of the notice to visit_a's site.
+    pub notice_a: String,
 }
 
 pub async fn send(
@@ -124,7 +126,16 @@ pub async fn world(app: &TestApp) -> World {
             expires: app.settings.clock().now().timestamp() + 86_400,
         },
     );
+    let notice_a = jemput::auth::sign_notice(
+        app.settings.auth.link_secret.expose(),
+        &jemput::auth::NoticeClaims {
+            plan_id,
+            site_id: visit_a["site"]["id"].as_i64().unwrap(),
+            expires: app.settings.clock().now().timestamp() + 86_400,
+        },
+    );
     World {
+        notice_a,
         plan_id,
         draft_id,
         week,

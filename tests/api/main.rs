@@ -12,6 +12,7 @@ mod fieldlogs;
 mod imports;
 mod leases;
 mod log_privacy;
+mod notices;
 mod openapi;
 mod outbox;
 mod plans;

@@ -43,6 +43,7 @@ pub async fn enqueue(app: &TestApp, n: usize) -> Vec<i64> {
             body_text: format!("Jadwal {i}"),
             body_html: format!("<p>Jadwal {i}</p>"),
             ics: None,
+            ..Default::default()
         })
         .collect();
     let added = outbox::enqueue(
@@ -320,6 +321,7 @@ pub async fn smtp_down_then_up_loses_nothing(app: &TestApp) {
             body_text: "Jadwal".into(),
             body_html: "<p>Jadwal</p>".into(),
             ics: None,
+            ..Default::default()
         })
         .collect();
     outbox::enqueue(

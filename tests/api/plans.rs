@@ -409,12 +409,12 @@ pub async fn legacy_week_labels_are_normalised(app: &TestApp) {
     )
     .await
     .unwrap();
-    // Back to before migrations 000010–000013, then write what the old code accepted (with
+    // Back to before migrations 000010–000014, then write what the old code accepted (with
     // statements that read nothing back: before 000012 the JSON columns are text again).
     {
         use sea_orm::TransactionTrait;
         let txn = db.begin().await.unwrap();
-        migration::Migrator::down(&txn, Some(4)).await.unwrap();
+        migration::Migrator::down(&txn, Some(5)).await.unwrap();
         txn.commit().await.unwrap();
     }
     use sea_orm::sea_query::Expr;

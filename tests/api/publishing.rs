@@ -67,14 +67,20 @@ pub async fn publishing_queues_each_member_once(app: &TestApp) {
     let resp = post(app, &format!("/api/v1/plans/{plan_id}/publish")).await;
     assert_eq!(resp.status().as_u16(), 202);
     let body: serde_json::Value = resp.json().await.unwrap();
+    // One email per member, and one notice per visited place with an email (tests/api/notices.rs).
+    let notices = body["sites_notified"].as_u64().unwrap() as usize;
     assert_eq!(
         body["emails_queued"].as_u64().unwrap() as usize,
-        members.len()
+        members.len() + notices
     );
-    let rows = outbox::list(&app.db, None, None, Some(plan_id), 1000)
+    let (rows, places): (Vec<_>, Vec<_>) = outbox::list(&app.db, None, None, Some(plan_id), 1000)
         .await
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .partition(|r| r.site_id.is_none());
     assert_eq!(rows.len(), members.len());
+    assert_eq!(places.len(), notices);
+    assert!(places.iter().all(|r| r.kind == "notice"));
     assert!(
         rows.iter()
             .all(|r| r.status == "pending" && r.kind == "schedule")
@@ -101,26 +107,33 @@ pub async fn publishing_queues_each_member_once(app: &TestApp) {
     // E11: again, nothing more.
     let resp = post(app, &format!("/api/v1/plans/{plan_id}/publish")).await;
     assert_eq!(resp.status().as_u16(), 200);
-    assert_eq!(count().await as usize, members.len());
+    assert_eq!(count().await as usize, members.len() + notices);
 
-    // E2: one email per member, each sent on the first attempt.
+    // E2: one email per member, each sent on the first attempt (with the notices already due).
     let smtp = FakeSmtp::start().await;
     let t = worker(app, &smtp_settings(app, smtp.port()))
         .drain()
         .await
         .unwrap();
-    assert_eq!(t.sent, members.len());
-    let got = smtp.received();
-    assert_eq!(got.len(), members.len());
-    let mut to: Vec<String> = got.iter().flat_map(|m| m.to.clone()).collect();
-    to.sort();
-    let mut expected: Vec<String> = members.iter().map(|(e, _)| format!("<{e}>")).collect();
-    expected.sort();
-    assert_eq!(to, expected);
+    let expected: Vec<String> = members.iter().map(|(e, _)| format!("<{e}>")).collect();
+    let to_members = || -> Vec<String> {
+        let mut to: Vec<String> = smtp
+            .received()
+            .iter()
+            .flat_map(|m| m.to.clone())
+            .filter(|t| expected.contains(t))
+            .collect();
+        to.sort();
+        to
+    };
+    let mut sorted = expected.clone();
+    sorted.sort();
+    assert_eq!(to_members(), sorted, "each member once");
+    assert_eq!(t.sent, smtp.received().len());
     let rows = outbox::list(&app.db, None, None, Some(plan_id), 1000)
         .await
         .unwrap();
-    assert!(rows.iter().all(|r| {
+    assert!(rows.iter().filter(|r| r.site_id.is_none()).all(|r| {
         r.status == "sent"
             && r.attempts == 1
             && r.smtp_response
@@ -138,7 +151,7 @@ pub async fn publishing_queues_each_member_once(app: &TestApp) {
             .sent,
         0
     );
-    assert_eq!(smtp.received().len(), members.len());
+    assert_eq!(to_members(), sorted);
     smtp.stop();
 }
 
@@ -280,7 +293,15 @@ pub async fn weekly_trigger_publishes_or_reminds_once(app: &TestApp) {
     let sent = outbox::list(&app.db, None, None, Some(next_id), 100)
         .await
         .unwrap();
-    assert!(!sent.is_empty() && sent.iter().all(|r| r.kind == "schedule"));
+    assert!(
+        sent.iter().any(|r| r.kind == "schedule")
+            && sent.iter().all(|r| r.kind
+                == if r.site_id.is_some() {
+                    "notice"
+                } else {
+                    "schedule"
+                })
+    );
     assert!(
         jemput::services::publishing::run_weekly(
             &app.db,

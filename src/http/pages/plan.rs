@@ -218,6 +218,10 @@ pub(super) async fn plan_page(
     };
     let pins = planning::pins(&s.db, id).await?.unwrap_or_default();
     let recipients = crate::services::publishing::recipients(&s.db, &view).await?;
+    let notices =
+        crate::services::publishing::notices::overview(&s.db, &s.mail.notices, id, s.clock.now())
+            .await?
+            .unwrap_or_default();
     let kabupaten = crate::services::catalog::kabupaten_of(&view.region);
     let teams: Vec<_> = crate::services::catalog::teams(&s.db)
         .await?
@@ -278,6 +282,7 @@ pub(super) async fn plan_page(
             }).collect::<Vec<_>>(),
             changes => minijinja::Value::from_serialize(&changes),
             recipients => minijinja::Value::from_serialize(&recipients),
+            notices => minijinja::Value::from_serialize(&notices),
             teams => teams.iter().map(|t| (t.id, t.name.clone())).collect::<Vec<_>>(),
             sites, days, pins, code => kabupaten.clone(),
             planner => v.p.is(PLANNERS),

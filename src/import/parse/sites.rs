@@ -28,6 +28,8 @@ pub struct SiteRecord {
     /// columns: a school's list, a desa's register) and its date (`counts_as_of`).
     pub counts: BTreeMap<String, i64>,
     pub counts_as_of: Option<NaiveDate>,
+    /// An event's one date (column `event_date`: a crowd point on a day, `jemput import events`).
+    pub event_date: Option<NaiveDate>,
 }
 
 /// Columns of the generic sites CSV (see README "Import formats").
@@ -152,6 +154,11 @@ fn parse_generic_sites(data: &[u8]) -> Result<Vec<SiteRecord>, Vec<Problem>> {
         } else {
             false
         };
+        let event_date = if row.has("event_date") {
+            row.parse_opt("event_date", parse_date)?
+        } else {
+            None
+        };
         let ownership = row.opt("ownership");
         Some(SiteRecord {
             line: row.line,
@@ -176,6 +183,7 @@ fn parse_generic_sites(data: &[u8]) -> Result<Vec<SiteRecord>, Vec<Problem>> {
             synthetic,
             counts,
             counts_as_of,
+            event_date,
         })
     })?;
     Ok(rows.into_iter().map(|(_, r)| r).collect())
@@ -273,6 +281,7 @@ fn parse_dapodik_sites(data: &[u8]) -> Result<Vec<SiteRecord>, Vec<Problem>> {
             synthetic: false,
             counts: BTreeMap::new(),
             counts_as_of: None,
+            event_date: None,
         })
     })?;
     Ok(rows.into_iter().map(|(_, r)| r).collect())

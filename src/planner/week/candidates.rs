@@ -212,8 +212,8 @@ pub fn select_candidates(
             }
         }
     }
-    for (i, c) in candidates.iter().enumerate() {
-        if wanted.contains(&c.site_id) && taken.insert(i) {
+    for i in reserved(candidates, &order, wanted, settings) {
+        if taken.insert(i) {
             chosen.push(i);
         }
     }
@@ -229,4 +229,22 @@ pub fn select_candidates(
         }
     }
     chosen
+}
+
+/// Candidates whatever their rate: the sites asked for, then the best penduduk rentan (a home
+/// or a prison with few people per minute would otherwise never be a candidate, whatever its
+/// weight).
+fn reserved(
+    candidates: &[CandidateInput],
+    by_rate: &[usize],
+    wanted: &HashSet<i64>,
+    settings: &WeekSettings,
+) -> Vec<usize> {
+    let asked = (0..candidates.len()).filter(|&i| wanted.contains(&candidates[i].site_id));
+    let vulnerable = by_rate
+        .iter()
+        .copied()
+        .filter(|&i| candidates[i].kind.is_vulnerable())
+        .take(settings.vulnerable_candidates);
+    asked.chain(vulnerable).collect()
 }

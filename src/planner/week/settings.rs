@@ -50,9 +50,21 @@ pub struct WeekSettings {
     /// The week's share of team time per indicator (percent), unless a region says otherwise.
     #[serde(default)]
     pub shares: BTreeMap<String, f64>,
+    /// Penduduk rentan keep this many candidate places of their own (the best of them by
+    /// priority per minute), whatever the other sites' rates.
+    #[serde(default)]
+    pub vulnerable_candidates: usize,
+    /// Cards one printer makes in a day (200–250; it overheats): a team-day never promises more
+    /// printed cards than its printers make.
+    #[serde(default = "default_cards_per_printer_day")]
+    pub cards_per_printer_day: u32,
     /// Per region code (the most specific prefix wins): travel and shares.
     #[serde(default)]
     pub regions: BTreeMap<String, RegionSettings>,
+}
+
+fn default_cards_per_printer_day() -> u32 {
+    200
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

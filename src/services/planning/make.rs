@@ -6,9 +6,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::{
-    Base, Changes, EXPLAINED, PlanError, PlanOptions, apply_pins, candidate_inputs, clock_text,
-    count_changes, explain_unserved, kabupaten_of, keep_completed, remainders, route_legs,
-    stored_stops, team_inputs, visit_key,
+    Base, Changes, EXPLAINED, PlanError, PlanOptions, answers, apply_pins, candidate_inputs,
+    clock_text, count_changes, explain_unserved, kabupaten_of, keep_completed, remainders,
+    route_legs, stored_stops, team_inputs, visit_key,
 };
 use crate::domain::{RegionCode, WeeklyHours};
 use crate::planner;
@@ -56,6 +56,10 @@ pub(super) struct Prepared<'b> {
     completed: Vec<&'b Stop>,
     candidates: usize,
     built: week::Week,
+    /// The places' answers to their notices, and the instance ids of the visits pinned to a
+    /// day a place proposed (their conflicts are notes, not errors).
+    answers: answers::AnswerFacts,
+    soft_pins: HashSet<String>,
 }
 
 /// Rank the region, choose the candidates, build the week and carry over what a re-plan keeps.
@@ -84,6 +88,9 @@ async fn prepare<'b>(
     // Plans (and their pins) belong to the kabupaten/kota, whose teams they schedule and email;
     // a finer region is only a focus on which sites are candidates.
     let pins = plans::pins_of(db, kabupaten.as_str(), &ranking.week).await?;
+    let days: Vec<chrono::NaiveDate> = week_start.iter_days().take(7).collect();
+    let mut answers =
+        answers::answer_facts(db, &kabupaten, &ranking.week, &days, &teams, settings).await?;
     // Completed visits of the base plan: on a day already worked, or logged as visited that day.
     let completed: Vec<&Stop> = match base {
         Some(b) => {
@@ -105,6 +112,7 @@ async fn prepare<'b>(
         .iter()
         .copied()
         .chain(pins.iter().map(|p| p.site_id))
+        .chain(answers.wanted.iter().copied())
         .collect();
     if let Some(id) = options
         .sites
@@ -115,7 +123,12 @@ async fn prepare<'b>(
             "situs {id} tidak aktif di {region} / site {id} is not an active site of {region}"
         )));
     }
-    let candidates = open_candidates(db, region, &ranking, &wanted).await?;
+    let mut candidates = open_candidates(db, region, &ranking, &wanted).await?;
+    for c in &mut candidates {
+        if let Some(closed) = answers.closed.get(&c.site_id) {
+            c.closed.extend(closed.iter().cloned());
+        }
+    }
     let chosen = week::select_candidates(&candidates, &teams, settings, &wanted, week_start);
     let candidates: Vec<CandidateInput> = chosen.iter().map(|&i| candidates[i].clone()).collect();
     let mut built = week::build_week(week_start, &teams, &candidates, settings);
@@ -148,7 +161,17 @@ async fn prepare<'b>(
         )
         .await?;
     }
+    // A coordinator's own pin wins over a place's proposal for the same site.
+    answers
+        .pins
+        .retain(|a| !pins.iter().any(|p| p.site_id == a.site_id));
     apply_pins(&pins, &built.visits, &completed_keys, &mut built.instance)?;
+    let soft_pins = answers::apply_answer_pins(
+        &mut answers,
+        &built.visits,
+        &completed_keys,
+        &mut built.instance,
+    );
     Ok(Prepared {
         kabupaten,
         ranking,
@@ -156,6 +179,8 @@ async fn prepare<'b>(
         completed,
         candidates: candidates.len(),
         built,
+        answers,
+        soft_pins,
     })
 }
 
@@ -186,6 +211,18 @@ async fn open_candidates(
         if let Ok(code) = RegionCode::parse(&row.region_code) {
             c.closed = crate::domain::calendar::closed_days(&closures, &code, c.kind, days.clone());
         }
+        // An event exists on its date only: outside this week it is no candidate at all.
+        if let Some(date) = row.event_date {
+            if !days.contains(&date) {
+                return false;
+            }
+            let only = format!("acara hanya pada {date}");
+            c.closed.extend(
+                days.iter()
+                    .filter(|d| **d != date)
+                    .map(|d| (*d, only.clone())),
+            );
+        }
         true
     });
     Ok(all)
@@ -215,6 +252,7 @@ async fn search(
     let instance = prep.built.instance.clone();
     let visits = prep.built.visits.clone();
     let targets = settings.shares.clone();
+    let soft_pins = prep.soft_pins.clone();
     let scores: HashMap<i64, f64> = prep
         .ranking
         .items
@@ -228,10 +266,18 @@ async fn search(
                 planner::shares::solve_week(&instance, &visits, &targets, time_limit, seed)
                     .map_err(|e| PlanError::Internal(e.to_string()))?;
             let (problem, instance, outcome) = (&solved.problem, &solved.instance, &solved.outcome);
-            if !outcome.pin_conflicts.is_empty() {
+            let hard: Vec<&String> = outcome
+                .pin_conflicts
+                .iter()
+                .filter(|k| !soft_pins.contains(*k))
+                .collect();
+            if !hard.is_empty() {
                 return Err(PlanError::Conflict(format!(
                     "pin tidak muat di hari timnya / pinned visits do not fit their team-day: {}",
-                    outcome.pin_conflicts.join(", ")
+                    hard.iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
             let check = planner::evaluate(instance, problem, &outcome.plan);
@@ -295,6 +341,8 @@ async fn store(
     let (unscheduled, unplanned_parts) = unscheduled(prep, &found, &visit_by_key, &planned_sites);
     let remainders = remainders(&stops, visits, &unplanned_parts);
     let minutes = planner::shares::minutes_by_indicator(&outcome.plan, visits);
+    let team_names: HashMap<i64, String> =
+        prep.teams.iter().map(|t| (t.id, t.name.clone())).collect();
     let stats = serde_json::json!({
         "iterations": outcome.iterations, "ticks": outcome.ticks, "runtime_ms": outcome.runtime_ms,
         "first_plan_ms": outcome.first_plan_ms, "cut_by_clock": outcome.cut_by_clock, "workers": outcome.workers,
@@ -309,6 +357,7 @@ async fn store(
         "remainders": remainders,
         "data": oldest_coverage(&prep.ranking, &planned_sites),
         "focus": (region != &prep.kabupaten).then(|| region.to_string()),
+        "answers": answers::proposal_outcomes(&prep.answers, &stops, &team_names),
     });
     let id = plans::insert(
         db,

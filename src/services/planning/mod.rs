@@ -390,6 +390,7 @@ fn route_legs(p: &planner::Problem, plan: &planner::Plan) -> Vec<(Vec<u32>, u32,
         .collect()
 }
 
+mod answers;
 mod carry;
 mod changes;
 mod make;

@@ -38,6 +38,8 @@ pub struct Model {
     pub smtp_response: Option<String>,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    /// The site a notice is about (null for a team's or a coordinator's message).
+    pub site_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

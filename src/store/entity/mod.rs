@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table of `migrations/`.
 
 pub mod audit_log;
+pub mod blangko_stock;
 pub mod coverage_snapshots;
 pub mod email_outbox;
 pub mod idempotency_keys;
@@ -12,6 +13,7 @@ pub mod plans;
 pub mod regions;
 pub mod school_calendar;
 pub mod sessions;
+pub mod site_answers;
 pub mod sites;
 pub mod targets;
 pub mod team_members;

@@ -30,6 +30,8 @@ pub struct Model {
     #[sea_orm(column_type = "JsonBinary")]
     pub counts: super::json::Counts,
     pub counts_as_of: Option<Date>,
+    /// An event (a crowd point on one date): the site exists on this day only.
+    pub event_date: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

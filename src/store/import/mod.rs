@@ -316,6 +316,7 @@ pub async fn sites(
             synthetic: r.synthetic,
             counts: r.counts.clone().into(),
             counts_as_of: r.counts_as_of,
+            event_date: r.event_date,
         };
         match existing.get(&r.external_id) {
             Some(m) if *m == wanted => {

@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+pub mod notices;
+
 use crate::store::Db;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
@@ -26,6 +28,10 @@ pub struct MailContext {
     pub links: VisitLinks,
     /// Coordinators per region (`email.contacts`).
     pub contacts: std::collections::BTreeMap<String, crate::config::ContactSettings>,
+    /// Notices to the places visited.
+    pub notices: notices::NoticePolicy,
+    /// Calendar decisions (when a notice is due, how short it is): `crate::clock`.
+    pub clock: crate::clock::SharedClock,
 }
 
 impl MailContext {
@@ -88,6 +94,8 @@ impl MailContext {
             max_attempts: s.outbox.max_attempts,
             links: VisitLinks::from_settings(s),
             contacts: s.email.contacts.clone(),
+            notices: notices::NoticePolicy::from_settings(s),
+            clock: s.clock(),
         }
     }
 }
@@ -100,6 +108,8 @@ pub struct PublishOutcome {
     pub emails_queued: u64,
     /// Teams that get an email: every team on a first publication, else the changed ones.
     pub teams_notified: usize,
+    /// Places that get a notice (of the visit, or of its change or cancellation).
+    pub sites_notified: usize,
 }
 
 fn not_found(id: i64) -> PlanError {
@@ -125,6 +135,7 @@ pub async fn publish(
             newly_published: false,
             emails_queued: 0,
             teams_notified: 0,
+            sites_notified: 0,
         };
         if view.status == "published" {
             return Ok(already);
@@ -135,7 +146,8 @@ pub async fn publish(
             None => None,
         };
         let (messages, teams_notified) =
-            messages_for(db, ctx, &view, previous_view.as_ref(), Utc::now()).await?;
+            messages_for(db, ctx, &view, previous_view.as_ref(), ctx.clock.now()).await?;
+        let sites_notified = messages.iter().filter(|m| m.site_id.is_some()).count();
         match plans::publish(
             db,
             plan_id,
@@ -157,6 +169,7 @@ pub async fn publish(
                     newly_published: true,
                     emails_queued: queued,
                     teams_notified,
+                    sites_notified,
                 });
             }
         }
@@ -295,9 +308,12 @@ async fn messages_for(
                 body_text: r.text,
                 body_html: r.html,
                 ics: r.ics,
+                ..Default::default()
             });
         }
     }
+    messages
+        .extend(notices::notice_messages(db, ctx, view, previous, &region_name, tz, now).await?);
     Ok((messages, teams_notified))
 }
 
@@ -514,6 +530,7 @@ async fn remind(
                 body_text: r.text,
                 body_html: r.html,
                 ics: None,
+                ..Default::default()
             }
         })
         .collect();
