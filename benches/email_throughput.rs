@@ -55,6 +55,8 @@ fn week() -> TeamWeek {
                         "https://jemput.example.go.id/v/{}.2.1764892800.c2lnbmF0dXJl",
                         d * 10 + i
                     )),
+                    cards: Default::default(),
+                    task: String::new(),
                     estimated: true,
                     synthetic: false,
                     approximate_location: false,

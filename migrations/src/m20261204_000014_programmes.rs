@@ -39,6 +39,34 @@ enum Sites {
     Table,
     /// An event (a crowd point on one date): the site exists only on this day.
     EventDate,
+    /// Widened for `komunitas_terpencil` (19 characters).
+    Kind,
+}
+
+/// The kind column's width; SQLite does not enforce widths (and cannot alter a column), so only
+/// PostgreSQL changes.
+async fn widen_kind(manager: &SchemaManager<'_>, width: u32) -> Result<(), DbErr> {
+    if manager.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    manager
+        .alter_table(
+            Table::alter()
+                .table(Sites::Table)
+                .modify_column(ColumnDef::new(Sites::Kind).string_len(width).not_null())
+                .to_owned(),
+        )
+        .await
+}
+
+#[derive(DeriveIden)]
+enum PlanStops {
+    Table,
+    /// Cards the visit prints on site per kind (`ktp_el`, `kia`), within the team-day's printer
+    /// capacity and the week's blangko stock.
+    Cards,
+    /// `antar` (a PAUD's drop-off), `ambil` (its pick-up) or empty.
+    Task,
 }
 
 #[derive(DeriveIden)]
@@ -57,6 +85,7 @@ enum BlangkoStock {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        widen_kind(manager, 32).await?;
         manager
             .create_table(
                 Table::create()
@@ -102,6 +131,22 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .alter_table(
+                Table::alter()
+                    .table(PlanStops::Table)
+                    .add_column(json_binary(PlanStops::Cards).default("{}"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(PlanStops::Table)
+                    .add_column(string_len(PlanStops::Task, 8).default(""))
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .create_table(
                 Table::create()
                     .table(BlangkoStock::Table)
@@ -133,6 +178,22 @@ impl MigrationTrait for Migration {
         manager
             .alter_table(
                 Table::alter()
+                    .table(PlanStops::Table)
+                    .drop_column(PlanStops::Cards)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(PlanStops::Table)
+                    .drop_column(PlanStops::Task)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
                     .table(Sites::Table)
                     .drop_column(Sites::EventDate)
                     .to_owned(),
@@ -149,5 +210,6 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(SiteAnswers::Table).to_owned())
             .await
+        // The kind column stays wide: narrowing it back would fail on the longer kinds.
     }
 }

@@ -27,6 +27,11 @@ pub const DEMO_FILES: &[(Dataset, &str)] = &[
     (Dataset::Calendar, "kalender_sekolah_jember.csv"),
     (Dataset::Sites, "sekolah_jember_3509.csv"),
     (Dataset::Sites, "situs_sintetis_jember.csv"),
+    // The offices' programmes (issue 17): weekend office days and penduduk rentan, the weekly
+    // car-free day, the blangko stock (tools/make_programmes.py).
+    (Dataset::Sites, "situs_program_jember.csv"),
+    (Dataset::Events, "acara_jember.csv"),
+    (Dataset::Stock, "stok_blangko_jember.csv"),
     (Dataset::Coverage, "cakupan_kecamatan_jember.csv"),
     (Dataset::Teams, "tim_jember.csv"),
 ];

@@ -39,7 +39,7 @@ pub struct Cli {
 pub enum Command {
     /// Apply pending database migrations.
     Migrate,
-    /// Import one file (all-or-nothing): regions (CSV or GeoJSON boundaries), sites, coverage, targets, teams.
+    /// Import one file (all-or-nothing): regions (CSV or GeoJSON boundaries), sites, coverage, targets, teams, visits, calendar, events (dated crowd points and office days), stock (blangko).
     Import {
         /// What the file holds.
         #[arg(value_enum)]

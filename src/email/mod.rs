@@ -2,6 +2,7 @@
 //! the change notice and the coordinator's reminder. Pure: data in, strings out; no database,
 //! no SMTP. Bahasa Indonesia by default, English for members who chose it.
 
+mod bring;
 mod ics;
 pub mod notice;
 pub mod words;
@@ -12,6 +13,7 @@ use chrono::NaiveDate;
 use minijinja::{Environment, context};
 use serde::Serialize;
 
+use bring::{blangko_line, to_bring};
 pub use ics::calendar;
 use words::*;
 pub use words::{date_range, duration, hhmm, kind_label, long_date, thousands, week_span};
@@ -105,6 +107,10 @@ pub struct Visit {
     pub approximate_location: bool,
     /// The signed link that opens this visit's report form (no password needed).
     pub log_url: Option<String>,
+    /// Cards the visit may print on site (`ktp_el`, `kia`): the blangko to take.
+    pub cards: BTreeMap<String, u32>,
+    /// `antar` (a PAUD's drop-off), `ambil` (its pick-up) or empty.
+    pub task: String,
 }
 
 impl Visit {
@@ -193,64 +199,6 @@ pub fn diff(before: &[TeamDay], after: &[TeamDay]) -> Vec<Change> {
 // ---------------------------------------------------------------------------------------------
 // Words
 
-/// Schools and PAUD gather their pupils' documents before the team comes; elsewhere residents
-/// bring their own.
-fn gathers_documents(kind: &str) -> bool {
-    matches!(
-        kind,
-        "sma" | "smk" | "ma" | "smp" | "mts" | "sd" | "mi" | "slb" | "paud" | "tk" | "ra"
-    )
-}
-
-/// What a team brings to a visit: for the services planned there, and as the kind of site needs.
-fn to_bring(lang: Lang, v: &Visit, kits: i32, prints_cards: bool) -> Vec<String> {
-    let n = |code: &str| v.people.get(code).copied().map(people_count).unwrap_or(0);
-    let mut out = Vec::new();
-    let (ktp, kia, akta, ikd) = (n("ktp_el"), n("kia"), n("akta_lahir"), n("ikd"));
-    let school = gathers_documents(&v.kind);
-    if ktp > 0 {
-        out.push(match lang {
-            Lang::Id => format!("{kits} set alat rekam KTP-el (laptop, kamera, pemindai sidik jari dan iris, pad tanda tangan)"),
-            Lang::En => format!("{kits} KTP-el recording kit(s) (laptop, camera, fingerprint and iris scanners, signature pad)"),
-        });
-        // Only a record already cleared centrally (PRR) of someone aged 17 can be printed, and
-        // the printer needs a cool room: never a promise of one card per person recorded.
-        if prints_cards {
-            out.push(match lang {
-                Lang::Id => "printer kartu dan blangko untuk warga 17 tahun ke atas yang datanya sudah siap cetak (PRR); perlu ruangan sejuk".to_string(),
-                Lang::En => "card printer and blank cards for people aged 17 and over whose record is print-ready (PRR); needs a cool room".to_string(),
-            });
-        }
-    }
-    if kia > 0 {
-        let count = thousands(lang, kia);
-        out.push(match (lang, school) {
-            (Lang::Id, true) => format!("±{count} blangko KIA; kamera untuk anak usia 5 tahun ke atas; salinan KK dan akta yang dikumpulkan sekolah"),
-            (Lang::En, true) => format!("about {count} blank KIA cards; a camera for children aged 5 and over; the KK and birth-certificate copies collected by the school"),
-            (Lang::Id, false) => format!("±{count} blangko KIA; kamera untuk anak usia 5 tahun ke atas; orang tua membawa KK dan akta anak"),
-            (Lang::En, false) => format!("about {count} blank KIA cards; a camera for children aged 5 and over; parents bring the KK and the child's birth certificate"),
-        });
-    }
-    if akta > 0 {
-        let count = thousands(lang, akta);
-        out.push(match lang {
-            Lang::Id => format!("±{count} formulir F-2.01 (pencatatan kelahiran)"),
-            Lang::En => format!("about {count} F-2.01 forms (birth registration)"),
-        });
-    }
-    if ikd > 0 {
-        out.push(match lang {
-            Lang::Id => "ponsel atau tablet untuk aktivasi IKD dan kuota data".to_string(),
-            Lang::En => "a phone or tablet for IKD activation, with mobile data".to_string(),
-        });
-    }
-    out.push(match lang {
-        Lang::Id => "formulir F-1.01 (biodata/perubahan KK) dan daftar hadir".to_string(),
-        Lang::En => "F-1.01 forms (family card updates) and an attendance list".to_string(),
-    });
-    out
-}
-
 /// The address with its kecamatan ("JL. JAMBU NO. 17, Kec. Kaliwates"), unless it names it.
 pub fn full_address(lang: Lang, v: &Visit) -> String {
     address_with_kecamatan(lang, &v.address, v.kecamatan.as_deref())
@@ -315,6 +263,8 @@ struct DayCtx {
     count: String,
     visits: Vec<VisitCtx>,
     people: String,
+    /// "Blangko dibawa: 150 KTP-el, 80 KIA" when the day prints cards.
+    blangko: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -473,9 +423,15 @@ pub fn render_schedule(
                     name: v.name.clone(),
                     kind: kind_label(lang, &v.kind),
                     marks: marks(lang, v, d.break_at.as_ref()),
-                    part: (v.parts > 1).then(|| match lang {
-                        Lang::Id => format!("bagian {} dari {}", v.part, v.parts),
-                        Lang::En => format!("part {} of {}", v.part, v.parts),
+                    part: (v.parts > 1).then(|| match (lang, v.task.as_str()) {
+                        (Lang::Id, "antar") => "tahap 1 dari 2: antar formulir KIA".to_string(),
+                        (Lang::En, "antar") => "step 1 of 2: KIA forms drop-off".to_string(),
+                        (Lang::Id, "ambil") => {
+                            "tahap 2 dari 2: ambil berkas, proses KIA".to_string()
+                        }
+                        (Lang::En, "ambil") => "step 2 of 2: document pick-up, KIA".to_string(),
+                        (Lang::Id, _) => format!("bagian {} dari {}", v.part, v.parts),
+                        (Lang::En, _) => format!("part {} of {}", v.part, v.parts),
                     }),
                     address: full_address(lang, v),
                     contact: match (&v.contact_name, &v.contact_phone) {
@@ -518,6 +474,7 @@ pub fn render_schedule(
                 back_at: hhmm(&d.back_at),
                 travel: duration(lang, d.travel_s),
                 count: visits_count(lang, visits.len()),
+                blangko: blangko_line(lang, &d.visits),
                 visits,
                 people: thousands(lang, people),
             }

@@ -21,6 +21,9 @@ pub struct NoticeVisit {
     /// HH:MM local.
     pub start: String,
     pub end: String,
+    /// `antar` (a PAUD pair's drop-off), `ambil` (its pick-up) or empty.
+    #[serde(default)]
+    pub task: String,
 }
 
 /// Why this notice is sent.
@@ -110,8 +113,19 @@ pub fn preparation(lang: Lang, kind: &str, indicator: &str) -> &'static str {
 }
 
 fn visit_line(lang: Lang, v: &NoticeVisit) -> String {
+    let what = match (lang, v.task.as_str()) {
+        (Lang::Id, "antar") => {
+            " — antar formulir KIA dan daftar berkas; guru lalu mengumpulkan berkas dari orang tua"
+        }
+        (Lang::En, "antar") => {
+            " — KIA forms and the list of documents; the teachers then collect them from the parents"
+        }
+        (Lang::Id, "ambil") => " — ambil berkas yang terkumpul dan proses KIA",
+        (Lang::En, "ambil") => " — pick-up of the documents gathered, KIA processed",
+        _ => "",
+    };
     format!(
-        "{}, {}–{}",
+        "{}, {}–{}{what}",
         long_date(lang, v.date),
         hhmm(&v.start),
         hhmm(&v.end)
@@ -229,6 +243,7 @@ mod tests {
                 date: NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
                 start: "08:00".into(),
                 end: "11:00".into(),
+                task: String::new(),
             }],
             people: BTreeMap::from([
                 ("ktp_el".into(), 12.4),
@@ -282,6 +297,7 @@ mod tests {
             date: NaiveDate::from_ymd_opt(2026, 12, 8).unwrap(),
             start: "08:00".into(),
             end: "11:00".into(),
+            task: String::new(),
         }];
         let r = render_notice(&notice(NoticeReason::Changed(before.clone())), Lang::Id);
         assert!(

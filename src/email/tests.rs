@@ -41,6 +41,13 @@ fn visit(
         log_url: Some(format!(
             "https://jemput.example.go.id/v/{site_id}.2.1764892800.c2lnbmF0dXJl"
         )),
+        // A KIA card per child (the fixture's team prints no KTP-el cards).
+        cards: people
+            .iter()
+            .filter(|(k, _)| *k == "kia")
+            .map(|(k, v)| (k.to_string(), v.round() as u32))
+            .collect(),
+        task: String::new(),
     }
 }
 

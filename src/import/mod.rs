@@ -46,6 +46,10 @@ pub enum Dataset {
     Teams,
     Visits,
     Calendar,
+    /// Dated events: crowd points, the office's extra service days (`jemput import events`).
+    Events,
+    /// Blangko (blank card) stock per kabupaten/kota (`jemput import stock`).
+    Stock,
 }
 
 impl Dataset {
@@ -58,6 +62,8 @@ impl Dataset {
             Dataset::Teams => "teams",
             Dataset::Visits => "visits",
             Dataset::Calendar => "calendar",
+            Dataset::Events => "events",
+            Dataset::Stock => "stock",
         }
     }
 }

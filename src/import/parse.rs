@@ -6,6 +6,7 @@ use super::Problem;
 
 mod calendar;
 mod figures;
+mod programmes;
 mod regions;
 mod sites;
 mod visits;
@@ -17,6 +18,7 @@ use crate::domain::{
 };
 pub use calendar::*;
 pub use figures::*;
+pub use programmes::*;
 pub use regions::*;
 pub use sites::*;
 pub use visits::*;
@@ -27,6 +29,22 @@ pub use visits::*;
 struct Table {
     columns: HashMap<String, usize>,
     rows: Vec<(u64, csv::StringRecord)>,
+}
+
+impl Table {
+    /// (column, what follows the prefix) of every column named `{prefix}…`, sorted: the
+    /// per-indicator columns (`eligible_kia`, `unrecorded_ktp_el`, `expected_ikd`).
+    fn prefixed(&self, prefix: &str) -> Vec<(String, String)> {
+        let mut cols: Vec<&String> = self
+            .columns
+            .keys()
+            .filter(|c| c.starts_with(prefix))
+            .collect();
+        cols.sort();
+        cols.into_iter()
+            .map(|c| (c.clone(), c.trim_start_matches(prefix).to_string()))
+            .collect()
+    }
 }
 
 /// The longest value a column may hold, in characters: identifiers fit their database column,

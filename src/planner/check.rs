@@ -222,6 +222,10 @@ fn check_groups(
         let Some(t) = inst.teams.iter().find(|t| t.id == team) else {
             continue;
         };
+        let gap = parts
+            .first()
+            .and_then(|(_, si)| inst.sites[*si].group.as_ref())
+            .map_or(1, |g| g.gap.max(1) as usize);
         let mut days: Vec<&str> = t.days.iter().map(|d| d.day.as_str()).collect();
         days.sort_unstable();
         let index: Vec<Option<usize>> = at
@@ -230,10 +234,15 @@ fn check_groups(
             .collect();
         if index
             .windows(2)
-            .any(|w| !matches!((w[0], w[1]), (Some(a), Some(b)) if b == a + 1))
+            .any(|w| !matches!((w[0], w[1]), (Some(a), Some(b)) if b == a + gap))
         {
+            let apart = if gap == 1 {
+                "on consecutive working days".to_string()
+            } else {
+                format!("{gap} working days apart")
+            };
             errors.push(format!(
-                "group {id}: its parts are not on consecutive working days of team {team} in order"
+                "group {id}: its parts are not {apart} of team {team} in order"
             ));
         }
     }

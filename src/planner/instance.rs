@@ -87,6 +87,18 @@ pub struct InstanceSite {
 pub struct GroupRef {
     pub id: String,
     pub part: u32,
+    /// Working days of the team between consecutive parts (1: consecutive days, the default; a
+    /// PAUD's drop-off and pick-up are `paud_pairs.collect_days` apart). The same for every part.
+    #[serde(default = "one_day", skip_serializing_if = "is_one_day")]
+    pub gap: u32,
+}
+
+fn one_day() -> u32 {
+    1
+}
+
+fn is_one_day(gap: &u32) -> bool {
+    *gap == 1
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

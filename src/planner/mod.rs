@@ -8,10 +8,12 @@
 //!
 //! Arithmetic is exact: seconds as `u32`, prizes as integer thousandths.
 
+pub mod cards;
 mod check;
 mod instance;
 mod problem;
 mod search;
+mod sets;
 pub mod shares;
 pub mod week;
 

@@ -3,6 +3,7 @@
 // The exchange format (`shared/bench/instance-format.md`) lives in `instance.rs`; every path
 // that names it through `problem::` keeps working.
 pub use super::instance::*;
+use super::sets::{choices_of, groups_of};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProblemError {
@@ -55,6 +56,8 @@ pub struct Problem {
     pub group_of: Vec<Option<u32>>,
     /// Per group, its sites in part order.
     pub groups: Vec<Vec<usize>>,
+    /// Per group, the team's working days from one part to the next (1: consecutive).
+    pub group_gap: Vec<u32>,
     /// Per site, the index of its choice in `choices`: at most one site of a choice is served.
     pub choice_of: Vec<Option<u32>>,
     pub choices: Vec<Vec<usize>>,
@@ -305,7 +308,7 @@ impl Problem {
         }
         let (routes, frozen) = routes_of(inst)?;
         let (service, min_service) = service_of(inst)?;
-        let (group_of, groups) = groups_of(inst).map_err(bad)?;
+        let (group_of, groups, group_gap) = groups_of(inst).map_err(bad)?;
         let (choice_of, choices) = choices_of(inst);
         if let Some(i) =
             (0..inst.sites.len()).find(|&i| group_of[i].is_some() && choice_of[i].is_some())
@@ -424,6 +427,7 @@ impl Problem {
             previous,
             group_of,
             groups,
+            group_gap,
             choice_of,
             choices,
             next_route,
@@ -470,6 +474,18 @@ impl Problem {
         Some(r)
     }
 
+    /// Whether serving `site` earns anything: its own prize, or its group's (a PAUD pair's
+    /// drop-off earns nothing itself, its pick-up everything).
+    pub fn earns(&self, site: usize) -> bool {
+        self.unit(site).iter().any(|&x| self.prize[x] > 0)
+    }
+
+    /// The route of part `i` of group `g` whose first part is on `first`: `i` gaps along the
+    /// team's working days.
+    pub fn part_route(&self, g: usize, first: usize, i: isize) -> Option<usize> {
+        self.route_after(first, i * self.group_gap[g] as isize)
+    }
+
     pub fn n_sites(&self) -> usize {
         self.site_ids.len()
     }
@@ -495,55 +511,6 @@ impl Problem {
     pub fn windows(&self, site: usize, route: usize) -> &[(u32, u32)] {
         &self.windows[self.window_index[site * self.routes.len() + route] as usize]
     }
-}
-
-/// Per site the index of its set (or none), and per set its sites.
-type Sets = (Vec<Option<u32>>, Vec<Vec<usize>>);
-
-/// Groups of the instance: per site its group index, per group its sites in part order. Part
-/// numbers of a group must be distinct; a group of one part is an ordinary site.
-fn groups_of(inst: &Instance) -> Result<Sets, String> {
-    let mut by_id: std::collections::BTreeMap<&str, Vec<(u32, usize)>> = Default::default();
-    for (i, s) in inst.sites.iter().enumerate() {
-        if let Some(g) = &s.group {
-            by_id.entry(g.id.as_str()).or_default().push((g.part, i));
-        }
-    }
-    let mut group_of = vec![None; inst.sites.len()];
-    let mut groups = Vec::new();
-    for (id, mut parts) in by_id {
-        parts.sort_unstable();
-        if parts.windows(2).any(|w| w[0].0 == w[1].0) {
-            return Err(format!("grup {id}: nomor bagian ganda"));
-        }
-        if parts.len() < 2 {
-            continue;
-        }
-        for &(_, i) in &parts {
-            group_of[i] = Some(groups.len() as u32);
-        }
-        groups.push(parts.into_iter().map(|(_, i)| i).collect());
-    }
-    Ok((group_of, groups))
-}
-
-/// Choices of the instance: per site its choice index, per choice its sites (of two or more).
-fn choices_of(inst: &Instance) -> Sets {
-    let mut by_id: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
-    for (i, s) in inst.sites.iter().enumerate() {
-        if let Some(c) = &s.choice {
-            by_id.entry(c.as_str()).or_default().push(i);
-        }
-    }
-    let mut choice_of = vec![None; inst.sites.len()];
-    let mut choices = Vec::new();
-    for members in by_id.into_values().filter(|m| m.len() > 1) {
-        for &i in &members {
-            choice_of[i] = Some(choices.len() as u32);
-        }
-        choices.push(members);
-    }
-    (choice_of, choices)
 }
 
 /// The earliest start at or after `t` inside `w`.

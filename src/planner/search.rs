@@ -363,7 +363,7 @@ impl Sol {
             let mut r = r0;
             for (i, &s) in parts.iter().enumerate() {
                 if i > 0 {
-                    match p.next_route[r] {
+                    match p.part_route(g, r, 1) {
                         Some(next) => r = next,
                         None => continue 'start,
                     }
@@ -560,7 +560,7 @@ fn place_fixed(p: &Problem, ticks: &mut u64) -> (Sol, Vec<usize>) {
             let mut ok = true;
             for (i, &part) in parts.iter().enumerate() {
                 let placed = p
-                    .route_after(pinned_at, i as isize - anchor as isize)
+                    .part_route(g, pinned_at, i as isize - anchor as isize)
                     .filter(|&r| p.eligible[part].contains(&r))
                     .is_some_and(|r| sol.place_on(p, part, r, ticks));
                 if !placed {
@@ -628,7 +628,7 @@ fn place_fixed(p: &Problem, ticks: &mut u64) -> (Sol, Vec<usize>) {
             continue;
         };
         let same_days = parts.iter().enumerate().all(|(i, &x)| {
-            p.previous[x].is_some() && p.previous[x] == p.route_after(first, i as isize)
+            p.previous[x].is_some() && p.previous[x] == p.part_route(g, first, i as isize)
         });
         if !same_days {
             continue;
@@ -656,7 +656,7 @@ fn construct(p: &Problem, mut sol: Sol, ticks: &mut u64) -> Sol {
     let n_routes = p.routes.len();
     let mut cache: Vec<Option<(usize, u32)>> = vec![None; p.n_sites() * n_routes];
     let mut open: Vec<usize> = (0..p.n_sites())
-        .filter(|&s| !p.eligible[s].is_empty() && p.prize[s] > 0 && sol.route_of[s].is_none())
+        .filter(|&s| !p.eligible[s].is_empty() && p.earns(s) && sol.route_of[s].is_none())
         .collect();
     for &s in &open {
         for &r in &p.eligible[s] {
@@ -691,7 +691,7 @@ fn construct(p: &Problem, mut sol: Sol, ticks: &mut u64) -> Sol {
                 let (mut prize, mut cost) = (0i64, 1u64);
                 for (i, &x) in parts.iter().enumerate() {
                     if i > 0 {
-                        match p.next_route[route] {
+                        match p.part_route(g as usize, route, 1) {
                             Some(next) => route = next,
                             None => continue 'start,
                         }
@@ -721,7 +721,9 @@ fn construct(p: &Problem, mut sol: Sol, ticks: &mut u64) -> Sol {
                 let mut route = r;
                 for (i, &x) in parts.iter().enumerate() {
                     if i > 0 {
-                        route = p.next_route[route].expect("a complete chain");
+                        route = p
+                            .part_route(g as usize, route, 1)
+                            .expect("a complete chain");
                     }
                     let (at, _) = cache[x * n_routes + route].expect("a complete chain");
                     sol.insert(p, x, route, at);
@@ -910,7 +912,7 @@ impl Worker {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        candidates.retain(|&s| !p.eligible[s].is_empty() && p.prize[s] > 0);
+        candidates.retain(|&s| !p.eligible[s].is_empty() && p.earns(s));
         match rng.below(3) {
             0 => candidates.sort_by(|&a, &b| p.prize[b].cmp(&p.prize[a]).then(a.cmp(&b))),
             1 => {
@@ -967,7 +969,7 @@ pub fn solve(p: &Problem, options: &Options) -> Outcome {
         })
         .collect();
     let mut pool: Vec<usize> = (0..p.n_sites())
-        .filter(|&s| !p.eligible[s].is_empty() && p.prize[s] > 0)
+        .filter(|&s| !p.eligible[s].is_empty() && p.earns(s))
         .collect();
     pool.sort_by(|&a, &b| density[b].total_cmp(&density[a]).then(a.cmp(&b)));
     for r in 0..p.routes.len() {
@@ -1420,7 +1422,11 @@ fn group_reason(
     use super::problem::{Instance, PlanRoute, PlanStop};
     let fits_empty_chain = routes.iter().any(|&r0| {
         let chain: Option<Vec<usize>> = (0..unit.len())
-            .map(|i| p.route_after(r0, i as isize).filter(|r| routes.contains(r)))
+            .map(|i| {
+                let g = p.group_of[unit[0]].map_or(0, |g| g as usize);
+                p.part_route(g, r0, i as isize)
+                    .filter(|r| routes.contains(r))
+            })
             .collect();
         let Some(chain) = chain else { return false };
         // The whole group on these days, checked together (same team, consecutive, in order).

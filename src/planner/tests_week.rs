@@ -165,6 +165,7 @@ fn part(id: &str, group: &str, n: u32, service: f64) -> InstanceSite {
         group: Some(GroupRef {
             id: group.into(),
             part: n,
+            gap: 1,
         }),
         ..site(id, 0.2, service, 40.0)
     }
@@ -240,6 +241,44 @@ fn parts_go_to_one_team_on_consecutive_days_in_order() {
 }
 
 #[test]
+fn a_paud_pair_is_planned_its_gap_apart_by_one_team_though_its_drop_off_earns_nothing() {
+    // The drop-off (15 min, no prize) and the pick-up two working days later; team t2 works
+    // Monday and Tuesday only, so only t1 can take the pair (Monday and Wednesday).
+    let mut drop = part("k#1", "k", 1, 15.0);
+    drop.priority = 0.0;
+    let mut pick = part("k#2", "k", 2, 60.0);
+    for s in [&mut drop, &mut pick] {
+        s.group.as_mut().unwrap().gap = 2;
+    }
+    let inst = instance(
+        vec![
+            team(
+                "t1",
+                &[
+                    (MON, "07:30", "15:30"),
+                    (TUE, "07:30", "15:30"),
+                    (WED, "07:30", "15:30"),
+                ],
+            ),
+            team("t2", &[(MON, "07:30", "15:30"), (TUE, "07:30", "15:30")]),
+        ],
+        vec![drop, pick],
+    );
+    let p = Problem::from_instance(&inst).unwrap();
+    let out = solve(&p, &options(2));
+    assert!(evaluate(&inst, &p, &out.plan).feasible);
+    let at = |id: &str| {
+        out.plan
+            .routes
+            .iter()
+            .find(|r| r.stops.iter().any(|s| s.site == id))
+            .map(|r| (r.team.clone(), r.day.clone()))
+    };
+    assert_eq!(at("k#1"), Some(("t1".into(), MON.into())));
+    assert_eq!(at("k#2"), Some(("t1".into(), WED.into())));
+}
+
+#[test]
 fn the_checker_refuses_parts_split_or_scattered() {
     let inst = instance(
         vec![
@@ -277,6 +316,17 @@ fn the_checker_refuses_parts_split_or_scattered() {
     assert!(errors(&[("t1", MON, "s#1"), ("t2", TUE, "s#2")])[0].contains("different teams"));
     assert!(errors(&[("t1", TUE, "s#1"), ("t1", MON, "s#2")])[0].contains("consecutive"));
     assert!(errors(&[("t1", MON, "s#1"), ("t1", WED, "s#2")])[0].contains("consecutive"));
+    // A PAUD pair: drop-off and pick-up two working days apart, by one team.
+    let mut inst = inst;
+    for s in &mut inst.sites {
+        if let Some(g) = &mut s.group {
+            g.gap = 2;
+        }
+    }
+    let p = Problem::from_instance(&inst).unwrap();
+    let errors = |stops: &[(&str, &str, &str)]| evaluate(&inst, &p, &plan(stops)).errors;
+    assert!(errors(&[("t1", MON, "s#1"), ("t1", WED, "s#2")]).is_empty());
+    assert!(errors(&[("t1", MON, "s#1"), ("t1", TUE, "s#2")])[0].contains("2 working days apart"));
 }
 
 #[test]
@@ -321,7 +371,7 @@ prop_compose! {
         s.service_by_team = faster.map(|f| std::collections::BTreeMap::from([
             ("t0".to_string(), (f64::from(service) * f).round()),
         ]));
-        s.group = group.map(|(g, part)| GroupRef { id: format!("g{g}"), part: part + i as u32 * 10 });
+        s.group = group.map(|(g, part)| GroupRef { id: format!("g{g}"), part: part + i as u32 * 10, gap: 1 });
         s
     }
 }

@@ -117,6 +117,8 @@ pub struct VisitSpec {
     pub service: BTreeMap<i64, f64>,
     /// Σ value.
     pub priority: f64,
+    /// `antar` (a PAUD pair's drop-off) or `ambil` (its pick-up); empty for any other visit.
+    pub task: String,
 }
 
 impl VisitSpec {

@@ -113,6 +113,13 @@ pub async fn import_bytes(
         (Dataset::Teams, _) => {
             apply::teams(db, import::parse_teams(data).map_err(invalid)?, progress).await
         }
+        (Dataset::Events, _) => {
+            apply::sites(db, import::parse_events(data).map_err(invalid)?, progress).await
+        }
+        (Dataset::Stock, _) => {
+            let records = import::parse_stock(data).map_err(invalid)?;
+            crate::store::stock::import(db, records, progress).await
+        }
         (Dataset::Calendar, _) => {
             let records = import::parse_calendar(data).map_err(invalid)?;
             crate::store::calendar::import(db, records, progress).await

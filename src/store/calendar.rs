@@ -7,11 +7,11 @@ use sea_orm::{
 };
 
 use super::entity::school_calendar;
-use super::import::{ApplyError, fail_if_any, region_codes};
+use super::import::{ApplyError, region_codes, unknown_regions};
 use super::{StoreError, begin_write};
 use crate::domain::calendar::Closure;
 use crate::domain::{RegionCode, SiteKind};
-use crate::import::{CalendarRecord, Problem, Progress, Summary};
+use crate::import::{CalendarRecord, Progress, Summary};
 
 fn kinds_text(kinds: &[SiteKind]) -> String {
     kinds
@@ -31,19 +31,7 @@ pub async fn import(
     progress.start(records.len() as u64);
     let txn = begin_write(db).await?;
     let known = region_codes(&txn).await?;
-    fail_if_any(
-        records
-            .iter()
-            .filter(|r| !known.contains(r.region_code.as_str()))
-            .map(|r| {
-                Problem::at(
-                    r.line,
-                    "region_code",
-                    format!("kode wilayah tidak dikenal {}", r.region_code),
-                )
-            })
-            .collect(),
-    )?;
+    unknown_regions(&known, records.iter().map(|r| (r.line, &r.region_code)))?;
     for r in records {
         let existing = school_calendar::Entity::find()
             .filter(school_calendar::Column::RegionCode.eq(r.region_code.as_str()))

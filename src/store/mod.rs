@@ -12,6 +12,7 @@ pub mod plans;
 pub mod queries;
 pub mod ranking_inputs;
 pub mod rows;
+pub mod stock;
 pub mod visits;
 
 use std::time::Duration;

@@ -42,6 +42,10 @@ pub struct NewStop {
     pub people: std::collections::BTreeMap<String, f64>,
     pub priority: f64,
     pub pinned: bool,
+    /// Cards printed on site per kind (`ktp_el`, `kia`).
+    pub cards: std::collections::BTreeMap<String, u32>,
+    /// `antar` (a PAUD's drop-off), `ambil` (its pick-up) or empty.
+    pub task: String,
 }
 
 /// Store a draft; its version is one more than the region-week's last plan.
@@ -96,6 +100,8 @@ pub async fn insert(db: &DatabaseConnection, plan: NewPlan) -> Result<i64, Store
             people: Set(s.people.into()),
             priority: Set(s.priority),
             pinned: Set(s.pinned),
+            cards: Set(s.cards.into()),
+            task: Set(s.task),
         })
         .collect();
     if !stops.is_empty() {

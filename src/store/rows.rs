@@ -225,6 +225,10 @@ row! {
         priority: f64,
         /// Pinned by the coordinator or frozen (a completed day) when the plan was made.
         pinned: bool,
+        /// Cards printed on site per kind (`ktp_el`, `kia`).
+        cards: BTreeMap<String, u32>,
+        /// `antar` (a PAUD's drop-off), `ambil` (its pick-up) or empty.
+        task: String,
     }
 }
 

@@ -18,6 +18,7 @@ mod outbox;
 mod plans;
 mod priorities;
 mod process;
+mod programmes;
 mod publishing;
 mod replan;
 mod support;

@@ -99,16 +99,16 @@ CALENDAR = [
 TEAMS = [
     # team, base_name, base (lat, lon) or kecamatan name, kits, capabilities, working hours, members
     ("Tim 1", "Dispendukcapil Jember, Jl. Jawa No. 47, Sumbersari", ("-8.1629", "113.7167"), 3,
-     "ktp_el;kia;akta_lahir;ikd;cetak_kartu", "mon-thu 07:30-15:30; fri 07:30-11:00",
+     "ktp_el;kia;akta_lahir;ikd;cetak_kartu", "mon-thu 07:30-15:30; fri 07:30-11:00; sun 06:00-12:00",
      [("Rina Wulandari", "id"), ("Agus Setiawan", "id"), ("Dewi Lestari", "id")]),
     ("Tim 2", "Dispendukcapil Jember, Jl. Jawa No. 47, Sumbersari", ("-8.1629", "113.7167"), 2,
-     "ktp_el;kia;akta_lahir;ikd", "mon-thu 07:30-15:30; fri 07:30-11:00; sat 07:00-11:00",
+     "ktp_el;kia;akta_lahir;ikd", "mon-thu 07:30-15:30; fri 07:30-11:00; sat 07:00-12:00",
      [("Budi Santoso", "id"), ("Maya Anggraini", "en"), ("Hendra Kurniawan", "id")]),
     ("Tim 3", "Kantor Kecamatan Kencong", "Kencong", 2,
      "ktp_el;kia;ikd", "mon-thu 07:30-15:30; fri 07:30-11:00",
      [("Ahmad Fauzi", "id"), ("Nur Hidayati", "id"), ("Eko Prasetyo", "id")]),
     ("Tim 4", "Kantor Kecamatan Kalisat", "Kalisat", 2,
-     "ktp_el;kia;akta_lahir;ikd", "mon-thu 07:30-15:30; fri 07:30-11:00",
+     "ktp_el;kia;akta_lahir;ikd", "mon-thu 07:30-15:30; fri 07:30-11:00; sun 06:00-11:00",
      [("Fitri Handayani", "id"), ("Joko Susilo", "id"), ("Yusuf Hakim", "id")]),
 ]
 
@@ -472,7 +472,7 @@ def main():
         else:
             el = (0, enr, enr, 0)
         contact = r_contact.choice(CONTACT_NAMES)
-        if t in ("mi", "mts", "ma"):
+        if t in ("mi", "mts", "ma", "tk"):
             email = f"info@{unique_slug(u['name'], u['kec']['nama'])}.sch.example.org"
         else:
             email = ""
@@ -610,8 +610,13 @@ def render_readme(counts, kind_counts, type_totals, cov_sums, team_rows):
         unit = ("feature" if counts[f] == 1 else "features") if f.endswith(".geojson") else ""
         cnt = n(counts[f]) + (f" {unit}" if unit else "")
         a(f"| `{f}` | {cnt} | {kind} | {content} |")
+    # Written by hand or by tools/make_programmes.py, listed here so that the table is whole.
+    a("| `target_jatim.csv` | 2 | real 2023 target, assumed for 2025–2026 | Jawa Timur's IKD target, 25 % of KTP-el holders |")
+    a("| `situs_program_jember.csv` | 9 | **assumed** (vulnerable sites **synthetic**) | the office's Saturday and Sunday service, 7 penduduk rentan sites (`tools/make_programmes.py`) |")
+    a("| `acara_jember.csv` | 56 | real event, **assumed** visitors | the Sunday car-free day on the alun-alun, 6 Dec 2026 – 26 Dec 2027 (`jemput import events`) |")
+    a("| `stok_blangko_jember.csv` | 1 | **assumed** | blangko stock of the Jember office (`jemput import stock`) |")
     a("| `LICENSE-wilayah.txt`, `LICENSE-sekolah.txt` | | | upstream licence notices (byte copies) |")
-    a("| `tools/make_demo.py` | | | the generator |")
+    a("| `tools/make_demo.py`, `tools/make_programmes.py` | | | the generators |")
     a("")
     a("CSV row counts exclude the header. GeoJSON is written as compact JSON; feature properties are")
     a("unchanged from the source. The wilayah CSVs keep the source header and lines exactly; only")
@@ -637,6 +642,19 @@ def render_readme(counts, kind_counts, type_totals, cov_sums, team_rows):
     a("  IKD 30 % of wajib KTP, as reported for 2024–2025 (Dirjen Dukcapil 2023 list; Kaltim Rakorda")
     a("  Nov 2024; benuanta.co.id 2025-12-06; kaltaranetwork.co; see `shared/design/domain.md`")
     a("  section 2). The same values are assumed for 2026 (not yet published).")
+    a("- **Jawa Timur's IKD target** (`target_jatim.csv`, `basis = ktp_el`): 25 % of KTP-el holders,")
+    a("  the province's 2023 target (`shared/design/domain.md`, Jawa Timur section), assumed to hold")
+    a("  for 2025–2026 (no later provincial figure was found). It overrides the national")
+    a("  30 % of wajib KTP for every kabupaten/kota of the province, Jember included.")
+    a("- **Programmes** (`situs_program_jember.csv`, `acara_jember.csv`, `stok_blangko_jember.csv`,")
+    a("  written by `tools/make_programmes.py`): the office at Jl. Jawa No. 47 is real and serves on")
+    a("  weekends (Disdukcapil Jember, Sept 2024), its weekend counts (40 KTP-el, 30 KIA, 20 akta,")
+    a("  60 IKD a day) are assumed; the penduduk rentan sites are made up (\"contoh\" in the name,")
+    a("  `synthetic = true`) and placed at the centroid of a real desa, because no open list of")
+    a("  Jember's panti, lapas or RSJ with coordinates was found; the car-free day on the alun-alun")
+    a("  is real, its place approximate and its visitors (10 KTP-el, 120 IKD) assumed; the blangko")
+    a("  stock (2,000 KTP-el, 1,500 KIA on 30 Nov 2026) is assumed. TK rows carry an example.org")
+    a("  email, so that the notices and the PAUD pairs reach a contact.")
     a("")
     a("## Synthetic files and how they were made")
     a("")

@@ -77,28 +77,8 @@ pub fn parse_sites(data: &[u8]) -> Result<Vec<SiteRecord>, Vec<Problem>> {
 
 fn parse_generic_sites(data: &[u8]) -> Result<Vec<SiteRecord>, Vec<Problem>> {
     let table = read_table(data, GENERIC_SITE_COLUMNS)?;
-    let indicator_columns: Vec<(String, String)> = {
-        let mut cols: Vec<&String> = table
-            .columns
-            .keys()
-            .filter(|c| c.starts_with("eligible_"))
-            .collect();
-        cols.sort();
-        cols.into_iter()
-            .map(|c| (c.clone(), c.trim_start_matches("eligible_").to_string()))
-            .collect()
-    };
-    let count_columns: Vec<(String, String)> = {
-        let mut cols: Vec<&String> = table
-            .columns
-            .keys()
-            .filter(|c| c.starts_with("unrecorded_"))
-            .collect();
-        cols.sort();
-        cols.into_iter()
-            .map(|c| (c.clone(), c.trim_start_matches("unrecorded_").to_string()))
-            .collect()
-    };
+    let indicator_columns: Vec<(String, String)> = table.prefixed("eligible_");
+    let count_columns: Vec<(String, String)> = table.prefixed("unrecorded_");
     let mut problems = Vec::new();
     for (col, indicator) in indicator_columns.iter().chain(&count_columns) {
         if let Err(e) = parse_indicator_code(indicator) {

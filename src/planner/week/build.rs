@@ -82,20 +82,7 @@ pub fn build_week(
         let allowed: Option<Vec<String>> =
             (able.len() < teams.len()).then(|| able.iter().map(|t| t.id.to_string()).collect());
         for v in variants(c, &per_team, settings) {
-            let work: BTreeMap<i64, BTreeMap<String, f64>> = per_team
-                .iter()
-                .map(|(t, w, _, _)| {
-                    (
-                        t.id,
-                        w.iter().map(|(k, x)| (k.clone(), x * v.share)).collect(),
-                    )
-                })
-                .collect();
-            // Whole minutes, rounded up: the field needs the time, not a fraction of it.
-            let service: BTreeMap<i64, f64> = per_team
-                .iter()
-                .map(|(t, _, busy, _)| (t.id, (setup + busy * v.share).ceil()))
-                .collect();
+            let (work, service) = minutes_of(&per_team, &v, setup);
             let value: BTreeMap<String, f64> = c
                 .value
                 .iter()
@@ -118,6 +105,7 @@ pub fn build_week(
                 group: (v.parts > 1).then(|| GroupRef {
                     id: c.site_id.to_string(),
                     part: v.part as u32,
+                    gap: v.gap,
                 }),
                 choice: v.choice.then(|| c.site_id.to_string()),
             });
@@ -129,6 +117,7 @@ pub fn build_week(
                 people: people
                     .iter()
                     .map(|(k, x)| (k.clone(), round1(x * v.share)))
+                    .filter(|(_, x)| *x > 0.0)
                     .collect(),
                 site_people: people.clone(),
                 limit: v.limit.clone(),
@@ -136,6 +125,7 @@ pub fn build_week(
                 work,
                 service,
                 priority,
+                task: v.task.to_string(),
             });
         }
     }
@@ -153,6 +143,32 @@ pub fn build_week(
     }
 }
 
+/// Per team, a variant's work per indicator and its minutes on site: whole minutes, rounded up
+/// (the field needs the time, not a fraction of it); a drop-off takes its fixed minutes.
+type PerTeam<'a> = [(&'a TeamInput, BTreeMap<String, f64>, f64, f64)];
+type Minutes = (BTreeMap<i64, BTreeMap<String, f64>>, BTreeMap<i64, f64>);
+
+fn minutes_of(per_team: &PerTeam<'_>, v: &Variant, setup: f64) -> Minutes {
+    let factor = v.share * v.pace;
+    let work = per_team
+        .iter()
+        .map(|(t, w, _, _)| {
+            (
+                t.id,
+                w.iter().map(|(k, x)| (k.clone(), x * factor)).collect(),
+            )
+        })
+        .collect();
+    let service = per_team
+        .iter()
+        .map(|(t, _, busy, _)| {
+            let minutes = (setup + busy * factor).ceil();
+            (t.id, v.fixed_min.unwrap_or(minutes))
+        })
+        .collect();
+    (work, service)
+}
+
 /// One visit a site is offered as: a part of a multi-day visit, one of a walk-in site's
 /// session lengths, or the whole site.
 struct Variant {
@@ -164,6 +180,13 @@ struct Variant {
     /// One of several session lengths (alternatives: at most one is served).
     choice: bool,
     limit: Option<Limit>,
+    /// Working days to the next part (1: consecutive).
+    gap: u32,
+    /// Minutes on site whatever the people (a drop-off).
+    fixed_min: Option<f64>,
+    /// Work per person relative to an ordinary visit (a pick-up of prepared files is faster).
+    pace: f64,
+    task: &'static str,
 }
 
 /// The shortest session a walk-in site is offered in, and the step between session lengths.
@@ -204,6 +227,10 @@ fn variants(
                     share,
                     choice: true,
                     limit: Some(Limit::Session { max_min: *session }),
+                    gap: 1,
+                    fixed_min: None,
+                    pace: 1.0,
+                    task: "",
                 });
             }
             if share >= 1.0 || length_now >= *session {
@@ -222,6 +249,31 @@ fn variants(
         .min_by(|a, b| a.total_cmp(b));
     let load = best.unwrap_or(0.0);
     let needed = (load.ceil() as usize).max(1);
+    let pairs = &settings.paud_pairs;
+    let children = c.people.get("kia").copied().unwrap_or(0.0);
+    if needed == 1
+        && pairs.collect_days > 0
+        && pairs.kinds.iter().any(|k| k == c.kind.as_str())
+        && children >= pairs.min_children
+        && children > 0.0
+    {
+        let part = |part: usize, share: f64, fixed_min: Option<f64>, pace, task| Variant {
+            key: format!("{}#{part}", c.site_id),
+            part,
+            parts: 2,
+            share,
+            choice: false,
+            limit: None,
+            gap: pairs.collect_days,
+            fixed_min,
+            pace,
+            task,
+        };
+        return vec![
+            part(1, 0.0, Some(pairs.dropoff_min), 1.0, "antar"),
+            part(2, 1.0, None, pairs.pickup_pace, "ambil"),
+        ];
+    }
     let parts = needed.min(settings.max_parts);
     // The share of the site's people the planned parts take.
     let covered = if needed > parts {
@@ -244,6 +296,10 @@ fn variants(
                 needed,
                 max: settings.max_parts,
             }),
+            gap: 1,
+            fixed_min: None,
+            pace: 1.0,
+            task: "",
         })
         .collect()
 }

@@ -58,9 +58,44 @@ pub struct WeekSettings {
     /// printed cards than its printers make.
     #[serde(default = "default_cards_per_printer_day")]
     pub cards_per_printer_day: u32,
+    /// PAUD document collection: a short drop-off, the teachers collect, then the pick-up.
+    #[serde(default)]
+    pub paud_pairs: PaudPairs,
     /// Per region code (the most specific prefix wins): travel and shares.
     #[serde(default)]
     pub regions: BTreeMap<String, RegionSettings>,
+}
+
+/// A two-step KIA task at a PAUD: a drop-off visit (forms and the list of what to collect, a word
+/// to the parents on why KIA matters), the teachers collect KK, akta and photos, then the pick-up
+/// visit `collect_days` working days later processes the KIA. Planned as one pair by one team.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PaudPairs {
+    /// Kinds planned as pairs (empty: none).
+    pub kinds: Vec<String>,
+    /// Only places with at least this many children expected for KIA (a small group is served
+    /// in one visit, with the documents asked for in the notice).
+    pub min_children: f64,
+    /// Working days of the team between drop-off and pick-up.
+    pub collect_days: u32,
+    /// Minutes on site for the drop-off.
+    pub dropoff_min: f64,
+    /// Work per child at the pick-up relative to a visit where parents bring the papers (the
+    /// files are gathered and checked by the teachers: no queue of parents).
+    pub pickup_pace: f64,
+}
+
+impl Default for PaudPairs {
+    fn default() -> Self {
+        Self {
+            kinds: Vec::new(),
+            min_children: 0.0,
+            collect_days: 2,
+            dropoff_min: 15.0,
+            pickup_pace: 1.0,
+        }
+    }
 }
 
 fn default_cards_per_printer_day() -> u32 {

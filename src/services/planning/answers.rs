@@ -5,6 +5,8 @@
 //! the plan.
 
 use chrono::{Datelike, NaiveDate};
+
+use crate::domain::{SiteKind, WeeklyHours};
 use serde_json::json;
 
 use super::*;
@@ -20,6 +22,9 @@ pub(super) struct AnswerFacts {
     pub pins: Vec<plans::Pin>,
     /// One line per answer, for the plan's notes.
     pub notes: Vec<serde_json::Value>,
+    /// The office's service days staffed by a team (the staffing rule; same handling as
+    /// proposals).
+    pub staffed: Vec<plans::Pin>,
 }
 
 fn works(team: &TeamInput, day: NaiveDate, settings: &WeekSettings) -> bool {
@@ -108,6 +113,57 @@ pub(super) async fn answer_facts(
     Ok(facts)
 }
 
+/// The staffing rule of the office's service days (kind `kantor`): each is pinned on the first
+/// day of the week it is open to the team that works that day with the shortest trip to it
+/// (then the lowest id), so that an office day is never left unstaffed for a school visit.
+pub(super) fn staff_office_days(
+    facts: &mut AnswerFacts,
+    candidates: &[CandidateInput],
+    days: &[NaiveDate],
+    teams: &[TeamInput],
+    settings: &WeekSettings,
+) {
+    let default = settings
+        .default_hours
+        .get(SiteKind::Kantor.as_str())
+        .and_then(|h| WeeklyHours::parse(h).ok());
+    for c in candidates.iter().filter(|c| c.kind == SiteKind::Kantor) {
+        let Some(hours) = c.hours.clone().or_else(|| default.clone()) else {
+            continue;
+        };
+        let open = days.iter().copied().find(|d| {
+            !hours
+                .intervals(d.weekday().num_days_from_monday() as usize)
+                .is_empty()
+                && !c.closed.iter().any(|(x, _)| x == d)
+                && !settings.holidays.contains(d)
+        });
+        let Some(day) = open else { continue };
+        let team = teams
+            .iter()
+            .filter(|t| works(t, day, settings))
+            .min_by(|a, b| {
+                let trip = |t: &TeamInput| t.base.distance_m(&c.coordinate);
+                trip(a).total_cmp(&trip(b)).then(a.id.cmp(&b.id))
+            });
+        match team {
+            Some(t) => facts.staffed.push(plans::Pin {
+                id: 0,
+                region_code: String::new(),
+                week: String::new(),
+                site_id: c.site_id,
+                part: 1,
+                team_id: t.id,
+                day,
+            }),
+            None => facts.notes.push(json!({
+                "site_id": c.site_id, "staffing": day,
+                "outcome": format!("layanan kantor {day}: tidak ada tim yang bekerja hari itu / no team works that day"),
+            })),
+        }
+    }
+}
+
 /// Apply the proposal pins that can be applied; the others become notes. Returns the instance
 /// ids of the pinned visits (their conflicts in the search are notes too, not errors).
 pub(super) fn apply_answer_pins(
@@ -162,6 +218,22 @@ pub(super) fn proposal_outcomes(
         notes.push(json!({
             "site_id": pin.site_id, "answer": "tidak_bisa", "proposed_date": pin.day,
             "outcome": outcome,
+        }));
+    }
+    for pin in &facts.staffed {
+        let placed = stops
+            .iter()
+            .find(|s| s.site_id == pin.site_id && s.day == pin.day);
+        notes.push(json!({
+            "site_id": pin.site_id, "staffing": pin.day,
+            "outcome": match placed {
+                Some(s) => format!(
+                    "layanan kantor {} dijaga {} / the office day is staffed",
+                    pin.day,
+                    team_names.get(&s.team_id).cloned().unwrap_or_default()
+                ),
+                None => format!("layanan kantor {} tidak muat / does not fit", pin.day),
+            },
         }));
     }
     notes

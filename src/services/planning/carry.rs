@@ -76,6 +76,7 @@ pub(super) async fn keep_completed(
             work: BTreeMap::new(),
             service: BTreeMap::from([(s.team_id, service_min)]),
             priority: s.priority,
+            task: s.task.clone(),
         });
     }
     let previous: HashMap<String, TeamDayRef> = b

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use super::{
     Base, Changes, EXPLAINED, PlanError, PlanOptions, answers, apply_pins, candidate_inputs,
-    clock_text, count_changes, explain_unserved, kabupaten_of, keep_completed, remainders,
-    route_legs, stored_stops, team_inputs, visit_key,
+    clock_text, consumables, count_changes, explain_unserved, kabupaten_of, keep_completed,
+    remainders, route_legs, stored_stops, team_inputs, visit_key,
 };
 use crate::domain::{RegionCode, WeeklyHours};
 use crate::planner;
@@ -113,6 +113,14 @@ async fn prepare<'b>(
         .copied()
         .chain(pins.iter().map(|p| p.site_id))
         .chain(answers.wanted.iter().copied())
+        // The office's service days are staffed whatever their rate (the staffing rule).
+        .chain(
+            ranking
+                .items
+                .iter()
+                .filter(|i| i.site.kind == "kantor")
+                .map(|i| i.site.id),
+        )
         .collect();
     if let Some(id) = options
         .sites
@@ -131,6 +139,7 @@ async fn prepare<'b>(
     }
     let chosen = week::select_candidates(&candidates, &teams, settings, &wanted, week_start);
     let candidates: Vec<CandidateInput> = chosen.iter().map(|&i| candidates[i].clone()).collect();
+    answers::staff_office_days(&mut answers, &candidates, &days, &teams, settings);
     let mut built = week::build_week(week_start, &teams, &candidates, settings);
     // A completed part stands in for the same part of the new build; the site's other parts (or
     // what is left of it once outcomes are logged) stay candidates. A walk-in site served this
@@ -164,6 +173,9 @@ async fn prepare<'b>(
     // A coordinator's own pin wins over a place's proposal for the same site.
     answers
         .pins
+        .retain(|a| !pins.iter().any(|p| p.site_id == a.site_id));
+    answers
+        .staffed
         .retain(|a| !pins.iter().any(|p| p.site_id == a.site_id));
     apply_pins(&pins, &built.visits, &completed_keys, &mut built.instance)?;
     let soft_pins = answers::apply_answer_pins(
@@ -325,7 +337,7 @@ async fn store(
         visits.iter().map(|v| (v.key.as_str(), v)).collect();
     let clock = prep.built.clock;
     let week_start = prep.ranking.week_start;
-    let (stops, routes_summary) = stored_stops(
+    let (mut stops, routes_summary) = stored_stops(
         outcome,
         &found.legs,
         &visit_by_key,
@@ -334,6 +346,8 @@ async fn store(
         clock,
         week_start,
     )?;
+    let stock = crate::store::stock::stock_on(db, prep.kabupaten.as_str(), week_start).await?;
+    let cards = consumables::apply_cards(&mut stops, &prep.teams, settings, stock);
     let changes = base
         .map(|b| count_changes(&b.stops, &prep.completed, &stops))
         .unwrap_or_default();
@@ -358,6 +372,7 @@ async fn store(
         "data": oldest_coverage(&prep.ranking, &planned_sites),
         "focus": (region != &prep.kabupaten).then(|| region.to_string()),
         "answers": answers::proposal_outcomes(&prep.answers, &stops, &team_names),
+        "cards": cards,
     });
     let id = plans::insert(
         db,

@@ -334,6 +334,9 @@ fn stored_stops(
                 people: v.people.clone(),
                 priority: v.priority,
                 pinned: pinned.contains(stop.site.as_str()),
+                // Set by the blangko and printer limits once every route is known.
+                cards: BTreeMap::new(),
+                task: v.task.clone(),
             });
         }
         // The team's wall-clock day, to say whether it takes the break.
@@ -393,6 +396,7 @@ fn route_legs(p: &planner::Problem, plan: &planner::Plan) -> Vec<(Vec<u32>, u32,
 mod answers;
 mod carry;
 mod changes;
+mod consumables;
 mod make;
 mod pins;
 mod view;

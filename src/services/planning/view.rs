@@ -136,6 +136,11 @@ pub struct StopView {
     pub priority: f64,
     /// Pinned by the coordinator, or kept because it was completed.
     pub pinned: bool,
+    /// Cards the visit prints on site (`ktp_el`, `kia`): the blangko the team takes.
+    pub cards: BTreeMap<String, u32>,
+    /// `antar`: a PAUD's drop-off (forms, what to collect); `ambil`: its pick-up, when the KIA
+    /// are processed; empty for any other visit.
+    pub task: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -443,6 +448,8 @@ pub async fn view(db: &Db, id: i64) -> Result<Option<PlanView>, StoreError> {
                 coord_quality: site.map(|x| x.coord_quality.clone()).unwrap_or_default(),
                 priority: s.priority,
                 pinned: s.pinned,
+                cards: s.cards.clone(),
+                task: s.task.clone(),
             });
     }
     let stops = routes.iter().flat_map(|r| &r.stops);

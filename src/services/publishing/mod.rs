@@ -229,6 +229,8 @@ pub fn team_days(
                             "centroid" | "coarse"
                         ),
                         log_url: links.map(|(l, tz)| l.url(s.visit_id, team_id, date, tz)),
+                        cards: s.cards.clone(),
+                        task: s.task.clone(),
                     })
                     .collect(),
             })

@@ -97,6 +97,7 @@ fn visits_by_site(view: &PlanView) -> BTreeMap<i64, SiteVisits> {
                 date,
                 start: email::hhmm(&s.start),
                 end: email::hhmm(&s.end),
+                task: s.task.clone(),
             });
             for (k, n) in &s.people {
                 *e.people.entry(k.clone()).or_default() += n;

@@ -22,6 +22,11 @@ pub struct Model {
     pub priority: f64,
     /// Pinned by the coordinator or frozen (a completed day) when this plan was made.
     pub pinned: bool,
+    /// Cards printed on site per kind (`ktp_el`, `kia`).
+    #[sea_orm(column_type = "JsonBinary")]
+    pub cards: super::json::Tally,
+    /// `antar` (a PAUD's drop-off), `ambil` (its pick-up) or empty.
+    pub task: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -69,6 +69,24 @@ pub(super) async fn region_codes(
     Ok(codes.into_iter().collect())
 }
 
+/// Fails with one problem per row whose region code (column `region_code`) is not in `known`.
+pub(super) fn unknown_regions<'a>(
+    known: &HashSet<String>,
+    rows: impl Iterator<Item = (u64, &'a crate::domain::RegionCode)>,
+) -> Result<(), ApplyError> {
+    fail_if_any(
+        rows.filter(|(_, code)| !known.contains(code.as_str()))
+            .map(|(line, code)| {
+                Problem::at(
+                    line,
+                    "region_code",
+                    format!("kode wilayah tidak dikenal {code}"),
+                )
+            })
+            .collect(),
+    )
+}
+
 pub(super) fn fail_if_any(problems: Vec<Problem>) -> Result<(), ApplyError> {
     if problems.is_empty() {
         Ok(())
