@@ -79,7 +79,12 @@ pub async fn world(app: &TestApp) -> World {
     .await;
     let visits = parse(&body)["items"].as_array().unwrap().clone();
     assert!(visits.len() >= 2, "the demo week has visits");
-    let visit_a = visits[0].clone();
+    // A visit that serves people (a PAUD pair's drop-off serves nobody: tests/api/programmes.rs).
+    let visit_a = visits
+        .iter()
+        .find(|v| v["people"].as_object().is_some_and(|p| !p.is_empty()))
+        .expect("a visit that serves people")
+        .clone();
     let team_a = visit_a["team"]["id"].as_i64().unwrap();
     let visit_b = visits
         .iter()
