@@ -79,12 +79,12 @@ pub async fn world(app: &TestApp) -> World {
     .await;
     let visits = parse(&body)["items"].as_array().unwrap().clone();
     assert!(visits.len() >= 2, "the demo week has visits");
-    // A visit that serves people (a PAUD pair's drop-off serves nobody: tests/api/programmes.rs).
+    // A visit that serves people (not a PAUD pair's drop-off).
     let visit_a = visits
         .iter()
         .find(|v| v["people"].as_object().is_some_and(|p| !p.is_empty()))
-        .expect("a visit that serves people")
-        .clone();
+        .cloned()
+        .expect("a visit that serves people");
     let team_a = visit_a["team"]["id"].as_i64().unwrap();
     let visit_b = visits
         .iter()
@@ -123,22 +123,16 @@ pub async fn world(app: &TestApp) -> World {
         .await
         .unwrap()[0]
         .id;
+    let expires = app.settings.clock().now().timestamp() + 86_400;
     let token_b = jemput::auth::sign_link(
         app.settings.auth.link_secret.expose(),
         &jemput::auth::LinkClaims {
             stop_id: visit_b["id"].as_i64().unwrap(),
             team_id: team_b,
-            expires: app.settings.clock().now().timestamp() + 86_400,
+            expires,
         },
     );
-    let notice_a = jemput::auth::sign_notice(
-        app.settings.auth.link_secret.expose(),
-        &jemput::auth::NoticeClaims {
-            plan_id,
-            site_id: visit_a["site"]["id"].as_i64().unwrap(),
-            expires: app.settings.clock().now().timestamp() + 86_400,
-        },
-    );
+    let notice_a = crate::notices::answer_token(app, plan_id, visit_a["site"]["id"].as_i64());
     World {
         notice_a,
         plan_id,

@@ -9,6 +9,18 @@ use crate::plans::send;
 
 const PROPOSED: &str = "2026-12-10";
 
+/// A genuine answer token for a site of a plan, valid for a day after the test clock.
+pub fn answer_token(app: &TestApp, plan_id: i64, site_id: Option<i64>) -> String {
+    jemput::auth::sign_notice(
+        app.settings.auth.link_secret.expose(),
+        &jemput::auth::NoticeClaims {
+            plan_id,
+            site_id: site_id.expect("a site id"),
+            expires: app.settings.clock().now().timestamp() + 86_400,
+        },
+    )
+}
+
 /// The answer link in a notice's text, as a path on the test server.
 fn answer_path(body: &str) -> String {
     let at = body
