@@ -12,7 +12,7 @@ use super::form::{html, lang_q};
 use super::params::{
     Query, Route, auth_header, form_fields, json, query, reply, route, with_state,
 };
-use super::schemas::{Denied, Internal, NotFound, PayloadTooLarge};
+use super::schemas::{BadRequest, Denied, Internal, NotFound, PayloadTooLarge};
 use super::{ApiError, AppState};
 use crate::email::{Lang, hhmm, kind_label, long_date};
 use crate::services::publishing::notices::{
@@ -153,6 +153,7 @@ fn error_page(lang: &str, e: AnswerError) -> Result<Response, ApiError> {
     ),
     responses(
         (status = 200, description = "The answer form.", body = String, content_type = "text/html"),
+        (status = 400, response = BadRequest),
         (status = 404, description = "Unknown or badly signed token.", body = String,
             content_type = "text/html"),
         (status = 410, description = "The link expired (its visit has passed).", body = String,
@@ -184,13 +185,14 @@ pub(super) async fn show(s: AppState, token: String, q: Query) -> Result<Respons
     responses(
         (status = 200, description = "Saved; a confirmation page.", body = String,
             content_type = "text/html"),
-        (status = 400, description = "Invalid values; the form again with the error.",
-            body = String, content_type = "text/html"),
+        (status = 400, response = BadRequest),
         (status = 404, description = "Unknown or badly signed token.", body = String,
             content_type = "text/html"),
         (status = 410, description = "The link expired (its visit has passed).", body = String,
             content_type = "text/html"),
         (status = 413, response = PayloadTooLarge),
+        (status = 422, description = "Invalid values; the form again with the error.",
+            body = String, content_type = "text/html"),
         (status = 500, response = Internal),
     ))]
 pub(super) async fn submit(
@@ -228,7 +230,7 @@ pub(super) async fn submit(
                     note => input.note,
                 },
             );
-            Ok(html(StatusCode::BAD_REQUEST, body))
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, body))
         }
         Err(e) => error_page(lang, e),
     }

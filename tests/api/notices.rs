@@ -154,14 +154,14 @@ pub async fn a_declined_notice_with_a_proposed_day_moves_the_visit_and_tells_bot
     let page = page.text().await.unwrap();
     assert!(page.contains("Tidak bisa, usul tanggal lain"), "{page}");
     let (status, body) = form(app, &path, &[("answer", "mungkin")]).await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 422, "{body}");
     let (status, body) = form(
         app,
         &path,
         &[("answer", "tidak_bisa"), ("proposed_date", "10/12")],
     )
     .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 422, "{body}");
     assert!(body.contains("tidak terbaca"), "{body}");
     let forged = path.replacen(&format!(".{site_id}."), &format!(".{}.", site_id + 1), 1);
     let (status, _) = form(app, &forged, &[("answer", "bisa")]).await;
